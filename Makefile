@@ -1,0 +1,48 @@
+# casesync: `make demo` and `make test` are all a newcomer needs.
+# Each bootstraps uv (into .tools/ when it is not on PATH) and the .venv/ by itself.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: help venv demo test test-postgres lint typecheck airflow clean
+
+help:
+	@echo "make demo     seed a small world, run its nights, validate, report"
+	@echo "make test     run the test suite on SQLite"
+	@echo "make airflow  start the Airflow UI on the embedded default"
+	@echo "make lint     ruff; make typecheck: mypy"
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+venv: $(VENV)/.synced
+
+demo: venv
+	$(VENV)/bin/casesync demo
+
+test: venv
+	$(VENV)/bin/pytest -q
+
+test-postgres: venv
+	CASESYNC_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+airflow: venv
+	$(VENV)/bin/casesync airflow
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

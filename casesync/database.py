@@ -1,0 +1,78 @@
+"""Create and upgrade the five databases: what `casesync init` does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from casesync.errors import DatabaseUnavailable
+from casesync.settings import DATABASES
+from connectors import Connectors, dialect
+from schemas import migrate
+
+if TYPE_CHECKING:
+    from casesync.settings import Settings
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What init did to one database."""
+
+    database: str
+    url: str
+    created: bool
+    from_revision: str | None
+    to_revision: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.created or self.from_revision != self.to_revision
+
+    def describe(self) -> str:
+        if self.created:
+            action = "created"
+        elif self.from_revision is None:
+            action = "migrated (was empty)"
+        elif self.changed:
+            action = f"upgraded from {self.from_revision}"
+        else:
+            action = "up to date"
+        return f"{self.database:<13} {action:<26} revision {self.to_revision}  {self.url}"
+
+
+def _problem(exc: BaseException) -> str:
+    """The first line of a driver error, without SQLAlchemy's wrapping."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()
+    return text[0] if text else type(original).__name__
+
+
+def init_database(connectors: Connectors, database: str) -> InitResult:
+    """Create (if needed) and upgrade one database to the newest revision."""
+    shown = connectors.url(database)
+    try:
+        connector = connectors[database]
+        created = dialect.ensure_database(connector.url)
+        with connector.begin() as conn:
+            before = migrate.current(conn)
+            migrate.upgrade(database, conn)
+            after = migrate.current(conn)
+    except (DBAPIError, OSError, ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise DatabaseUnavailable(database, shown, _problem(exc)) from exc
+    except Exception as exc:  # psycopg errors raised outside SQLAlchemy
+        if type(exc).__module__.startswith("psycopg"):
+            raise DatabaseUnavailable(database, shown, _problem(exc)) from exc
+        raise
+    return InitResult(database, shown, created, before, after)
+
+
+def init_all(settings: Settings) -> list[InitResult]:
+    """Create or upgrade all five databases; idempotent."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    connectors = Connectors.from_settings(settings)
+    try:
+        return [init_database(connectors, name) for name in DATABASES]
+    finally:
+        connectors.dispose()

@@ -1,0 +1,156 @@
+"""Everything that differs between SQLite and PostgreSQL, in one place.
+
+The rest of casesync talks SQLAlchemy Core and never asks which backend it is
+on; when a backend needs its own statement (an upsert, a bulk load, a lock,
+creating a database), the function for it lives here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import URL, Connection, Engine
+
+
+def backend(url: str | URL) -> str:
+    """'sqlite' or 'postgresql'."""
+    name = make_url(url).get_backend_name()
+    if name not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database backend {name!r} (use sqlite or postgresql)")
+    return name
+
+
+def engine_options(url: str | URL) -> dict[str, Any]:
+    """Keyword arguments for create_engine on this backend."""
+    if backend(url) == "sqlite":
+        # Autocommit at the driver level; SQLAlchemy emits BEGIN itself (see below),
+        # so a transaction takes the write lock when it starts, not halfway.
+        return {"connect_args": {"timeout": 60, "isolation_level": None}}
+    return {"pool_size": 5, "max_overflow": 5}
+
+
+def prepare_engine(engine: Engine) -> None:
+    """Per-connection settings: WAL and foreign keys on SQLite."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def ensure_database(url: str | URL) -> bool:
+    """Create the database if it does not exist. True when it was created."""
+    parsed = make_url(url)
+    if backend(parsed) == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return False
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return not path.exists()
+    import psycopg
+    from psycopg import sql
+
+    dsn, name = _maintenance(parsed)
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+def drop_database(url: str | URL) -> None:
+    """Drop the database (tests and `--replace` only)."""
+    parsed = make_url(url)
+    if backend(parsed) == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            for suffix in ("", "-wal", "-shm"):
+                Path(parsed.database + suffix).unlink(missing_ok=True)
+        return
+    import psycopg
+    from psycopg import sql
+
+    dsn, name = _maintenance(parsed)
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def _maintenance(parsed: URL) -> tuple[str, str]:
+    """A libpq DSN for the server's maintenance database, and the database's own name."""
+    maintenance = parsed.set(database="postgres").render_as_string(hide_password=False)
+    return maintenance.replace("postgresql+psycopg://", "postgresql://", 1), parsed.database or ""
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for postgresql:// URLs (SQLAlchemy's default driver is psycopg2)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextlib.contextmanager
+def exclusive_lock(engine: Engine, name: str, *, wait: bool) -> Iterator[bool]:
+    """Hold a named lock that dies with the process (no stale locks after kill -9).
+
+    PostgreSQL: a session advisory lock on a dedicated connection. SQLite: an
+    flock on a file beside the database. Yields False when `wait` is False and
+    another process holds the lock.
+    """
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database or "memory"
+        lock_path = Path(f"{database}.{name}.lock")
+        with open(lock_path, "a+") as handle:
+            flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
+            try:
+                fcntl.flock(handle, flags)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        if wait:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            acquired = True
+        else:
+            acquired = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            )
+        conn.commit()
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()

@@ -1,0 +1,109 @@
+"""Fixtures shared by every test: settings pointing at fresh databases on the chosen backend.
+
+CASESYNC_TEST_BACKEND=sqlite (default) or postgresql selects the backend. On
+PostgreSQL each world gets its own uniquely named databases on
+CASESYNC_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432), dropped
+afterwards. A requested backend that is unavailable fails the test; it is
+never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+
+from casesync.settings import DATABASES, Settings
+from connectors import dialect
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+BACKEND = os.environ.get("CASESYNC_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("CASESYNC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def pytest_report_header() -> str:
+    return f"casesync test backend: {BACKEND}"
+
+
+def _pg_available() -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_URL + "/postgres", connect_timeout=5):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    """The backend under test; fails (never skips) when PostgreSQL is asked for and missing."""
+    if BACKEND not in ("sqlite", "postgresql"):
+        pytest.fail(f"CASESYNC_TEST_BACKEND must be sqlite or postgresql, not {BACKEND!r}")
+    if BACKEND == "postgresql":
+        problem = _pg_available()
+        if problem:
+            pytest.fail(f"PostgreSQL at {PG_URL} is required for this run: {problem}")
+    return BACKEND
+
+
+def database_urls(home: Path, backend: str, tag: str) -> dict[str, str]:
+    """URLs for the five databases of one test world."""
+    if backend == "sqlite":
+        return {name: f"sqlite:///{home / f'{name}.db'}" for name in DATABASES}
+    return {name: f"{PG_URL}/cst_{tag}_{name}" for name in DATABASES}
+
+
+@pytest.fixture
+def make_settings(
+    tmp_path_factory: pytest.TempPathFactory, backend: str
+) -> Iterator[Callable[..., Settings]]:
+    """A factory of Settings for fresh, empty worlds; their databases are dropped afterwards."""
+    made: list[Settings] = []
+
+    def factory(**overrides: object) -> Settings:
+        home = tmp_path_factory.mktemp("world")
+        tag = uuid.uuid4().hex[:10]
+        urls = database_urls(home, backend, tag)
+        fields = {f"{name}_url": url for name, url in urls.items()}
+        fields.update({str(k): v for k, v in overrides.items()})
+        settings = Settings(home=home, **fields)  # type: ignore[arg-type]
+        made.append(settings)
+        return settings
+
+    yield factory
+    if backend == "postgresql":
+        for settings in made:
+            for name in DATABASES:
+                dialect.drop_database(dialect.normalize_url(settings.url(name)))
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """Settings for one fresh, empty world."""
+    return make_settings()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that select `settings` in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASESYNC_")}
+    env["CASESYNC_HOME"] = str(settings.home)
+    for name in DATABASES:
+        env[f"CASESYNC_{name.upper()}_URL"] = settings.url(name)
+    env["CASESYNC_INTEROP_MODE"] = settings.interop_mode.value
+    return env
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI a skipped test is a failed test: nothing counts as passing untested."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI (a skip is a failure here): {report.longrepr}"

@@ -71,7 +71,7 @@ def init() -> None:
 @app.command()
 @explained
 def demo() -> None:
-    """Build the demo: create the databases (later steps join as they land) and say where to look."""
+    """Build the demo world under CASESYNC_HOME and say where to look."""
     from casesync.database import init_all
     from casesync.settings import get_settings
 
@@ -79,7 +79,8 @@ def demo() -> None:
     console.print("[bold]1. casesync init[/bold]: the five databases")
     for result in init_all(settings):
         console.print("   " + result.describe(), markup=False, highlight=False)
-    console.print(f"\nEverything is under {settings.home.resolve()}/ (one SQLite file per database).")
+    home = settings.home.resolve()
+    console.print(f"\nEverything is under {home}/ (one SQLite file per database).")
 
 
 def main() -> None:

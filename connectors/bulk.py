@@ -1,0 +1,89 @@
+"""Bulk writes into the systems' databases: the simulator's sink, and the batch loader's.
+
+Rows go in through SQLAlchemy Core so every backend stores values the same
+way (SQLite keeps timestamps as text, and comparisons must see one format).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, bindparam
+
+from schemas import metadata_for
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+    from connectors import Connectors
+
+_CHUNK = 20_000
+
+
+def table_of(database: str, table: str) -> Table:
+    return metadata_for(database).tables[table]
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (every column present, missing ones as NULL) in chunks."""
+    columns = [column.name for column in table.columns]
+    for start in range(0, len(rows), _CHUNK):
+        chunk = [{name: row.get(name) for name in columns} for row in rows[start : start + _CHUNK]]
+        conn.execute(table.insert(), chunk)
+
+
+def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Update rows by primary key; rows changing the same columns go in one executemany."""
+    keys = [column.name for column in table.primary_key.columns]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        changed = tuple(sorted(name for name in row if name not in keys))
+        if changed:
+            groups[changed].append(row)
+    for changed, group in groups.items():
+        statement = (
+            table.update()
+            .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)))
+            .values({name: bindparam(f"v_{name}") for name in changed})
+        )
+        params = [
+            {**{f"k_{k}": row[k] for k in keys}, **{f"v_{n}": row[n] for n in changed}}
+            for row in group
+        ]
+        for start in range(0, len(params), _CHUNK):
+            conn.execute(statement, params[start : start + _CHUNK])
+
+
+class DatabaseSink:
+    """Writes the simulator's ledger into the five databases, one transaction each per flush."""
+
+    def __init__(self, connectors: Connectors) -> None:
+        self._connectors = connectors
+        self._open: dict[str, Connection] = {}
+
+    def _conn(self, database: str) -> Connection:
+        if database not in self._open:
+            conn = self._connectors[database].engine.connect()
+            conn.begin()
+            self._open[database] = conn
+        return self._open[database]
+
+    def insert(self, database: str, table: str, rows: list[dict[str, Any]]) -> None:
+        insert_rows(self._conn(database), table_of(database, table), rows)
+
+    def update(self, database: str, table: str, rows: list[dict[str, Any]]) -> None:
+        update_rows(self._conn(database), table_of(database, table), rows)
+
+    def commit(self) -> None:
+        for conn in self._open.values():
+            conn.commit()
+            conn.close()
+        self._open.clear()
+
+    def rollback(self) -> None:
+        for conn in self._open.values():
+            conn.rollback()
+            conn.close()
+        self._open.clear()

@@ -1,0 +1,187 @@
+"""IRB staff typing into NOVA: parties, case files, filings, hearings, decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from schemas.codes import PROCEEDING_DIVISION, Division, Proceeding, outcomes
+from seed.defects import Candidate, blank, malformed_uci, one_of, shifted_date
+from seed.defects import DefectClass as D
+
+if TYPE_CHECKING:
+    import random
+
+    from seed.context import Day
+    from seed.world import Person
+
+#: Outcome codes a clerk might type that NOVA does not have.
+_BAD_OUTCOMES = ["REJ1", "RJ", "ACP", "XXX", "NEG", "POS"]
+
+
+def party(day: Day, person: Person, region: str, rng: random.Random) -> int:
+    """Register a person as a party to IRB proceedings (once per person)."""
+    if person.party_id is not None:
+        return person.party_id
+    person.party_id = day.world.numbering.next("nova:party")
+    row = {
+        "party_id": person.party_id,
+        "uci": person.uci,
+        "family_name": person.surname,
+        "given_names": person.given_name,
+        "birth_on": person.birth_on,
+        "citizenship": person.citizenship,
+        "hearing_language": "FR" if person.province == "QC" else "EN",
+        "interpreter_language": None
+        if person.language in ("English", "French")
+        else person.language,
+    }
+    missing = rng.choice(["family_name", "birth_on", "citizenship"])
+    day.ledger.enter(
+        "nova",
+        "party",
+        row,
+        at=day.moment(rng),
+        by=day.clerk(rng, "IRB", region),
+        rng=rng,
+        candidates=[
+            Candidate(D.MALFORMED_UCI, "uci", malformed_uci(person.uci)),
+            Candidate(D.MISSING_MANDATORY, missing, blank()),
+        ],
+    )
+    return person.party_id
+
+
+def case_file(
+    day: Day,
+    person: Person,
+    proceeding: Proceeding,
+    region: str,
+    referred_on: dt.date,
+    rng: random.Random,
+    *,
+    parent: str | None = None,
+) -> str:
+    """Open an IRB case file; NOVA numbers it. Also types its opening filing."""
+    division = PROCEEDING_DIVISION[proceeding]
+    party_id = party(day, person, region, rng)
+    file_number = day.world.numbering.irb_file(division, region, referred_on.year)
+    day.world.file_referred[file_number] = referred_on
+    at = day.moment(rng)
+    clerk = day.clerk(rng, "IRB", region)
+    day.ledger.enter(
+        "nova",
+        "case_file",
+        {
+            "file_number": file_number,
+            "division": division.value,
+            "proceeding": proceeding.value,
+            "party_id": party_id,
+            "region": region,
+            "referred_on": referred_on,
+            "parent_file_number": parent,
+            "status": "OP",
+            "is_irregular_arrival": person.irregular and division is Division.RPD,
+        },
+        at=at,
+        by=clerk,
+        rng=rng,
+        candidates=[Candidate(D.MISSING_MANDATORY, "referred_on", blank())],
+    )
+    filing_type = {
+        Proceeding.CLAIM: "RFR",
+        Proceeding.APPEAL: "NOA",
+        Proceeding.ADMISSIBILITY: "A44",
+        Proceeding.DETENTION_REVIEW: "D57",
+        Proceeding.REMOVAL_APPEAL: "NOA",
+    }[proceeding]
+    filing(day, file_number, filing_type, referred_on, rng, region)
+    return file_number
+
+
+def filing(
+    day: Day, file_number: str, filing_type: str, filed_on: dt.date, rng: random.Random, region: str
+) -> None:
+    """Record a document filed on a case."""
+    day.ledger.enter(
+        "nova",
+        "filing",
+        {
+            "filing_id": day.world.numbering.next("nova:filing"),
+            "file_number": file_number,
+            "filing_type": filing_type,
+            "filed_on": filed_on,
+        },
+        at=day.moment(rng),
+        by=day.clerk(rng, "IRB", region),
+        rng=rng,
+        candidates=[Candidate(D.MISSING_MANDATORY, "filed_on", blank())],
+    )
+
+
+def hearing(day: Day, file_number: str, held_on: dt.date, rng: random.Random) -> None:
+    """A sitting of the division (scheduled by NOVA, not typed by hand)."""
+    day.ledger.enter(
+        "nova",
+        "hearing",
+        {
+            "hearing_id": day.world.numbering.next("nova:hearing"),
+            "file_number": file_number,
+            "scheduled_on": held_on,
+            "held_on": held_on,
+            "member_id": f"M{rng.randrange(100, 999)}",
+        },
+        at=day.moment(rng),
+        by="NOVA:SCHEDULER",
+    )
+
+
+def decision(
+    day: Day,
+    file_number: str,
+    division: Division,
+    outcome: str,
+    decided_on: dt.date,
+    rng: random.Random,
+    region: str,
+    *,
+    final: bool = True,
+) -> int:
+    """Type a decision. Final decisions carry the division's outcome code."""
+    decision_id = day.world.numbering.next("nova:decision", 5_000_000)
+    referred_on = day.world.file_referred.get(file_number, decided_on)
+    reasons_on = decided_on + dt.timedelta(days=rng.randint(0, 10)) if final else None
+    row = {
+        "decision_id": decision_id,
+        "file_number": file_number,
+        "is_final": final,
+        "outcome_code": outcome,
+        "decided_on": decided_on,
+        "reasons_on": reasons_on,
+        "member_id": f"M{rng.randrange(100, 999)}",
+    }
+    candidates = None
+    at = day.moment(rng, late=True)
+    if final:
+        valid = {o.nova for o in outcomes(division)}
+        missing = rng.choice(["outcome_code", "decided_on"])
+        candidates = [
+            Candidate(
+                D.UNKNOWN_CODE, "outcome_code", one_of([c for c in _BAD_OUTCOMES if c not in valid])
+            ),
+            Candidate(D.DATE_OUT_OF_ORDER, "decided_on", shifted_date(referred_on, -90, -3)),
+            Candidate(D.FUTURE_DATE, "decided_on", shifted_date(at.date(), 20, 400)),
+            Candidate(D.MISSING_MANDATORY, missing, blank()),
+        ]
+    day.ledger.enter(
+        "nova",
+        "decision",
+        row,
+        at=at,
+        by=day.clerk(rng, "IRB", region),
+        rng=rng if candidates else None,
+        candidates=candidates,
+    )
+    if final:
+        day.ledger.amend("nova", "case_file", file_number, {"status": "FN"}, at=at)
+    return decision_id

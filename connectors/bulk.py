@@ -1,7 +1,7 @@
 """Bulk writes into the systems' databases: the simulator's sink, and the batch loader's.
 
-Rows go in through SQLAlchemy Core so every backend stores values the same
-way (SQLite keeps timestamps as text, and comparisons must see one format).
+Rows go in through the dialect module's bulk paths (executemany on SQLite,
+COPY on PostgreSQL), which write values exactly as SQLAlchemy would.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam
-
+from connectors import dialect
 from schemas import metadata_for
 
 if TYPE_CHECKING:
@@ -27,11 +26,9 @@ def table_of(database: str, table: str) -> Table:
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (every column present, missing ones as NULL) in chunks."""
-    columns = [column.name for column in table.columns]
+    """Insert rows (missing columns as NULL) in chunks."""
     for start in range(0, len(rows), _CHUNK):
-        chunk = [{name: row.get(name) for name in columns} for row in rows[start : start + _CHUNK]]
-        conn.execute(table.insert(), chunk)
+        dialect.bulk_insert(conn, table, rows[start : start + _CHUNK])
 
 
 def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -43,17 +40,8 @@ def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         if changed:
             groups[changed].append(row)
     for changed, group in groups.items():
-        statement = (
-            table.update()
-            .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)))
-            .values({name: bindparam(f"v_{name}") for name in changed})
-        )
-        params = [
-            {**{f"k_{k}": row[k] for k in keys}, **{f"v_{n}": row[n] for n in changed}}
-            for row in group
-        ]
-        for start in range(0, len(params), _CHUNK):
-            conn.execute(statement, params[start : start + _CHUNK])
+        for start in range(0, len(group), _CHUNK):
+            dialect.bulk_update(conn, table, keys, list(changed), group[start : start + _CHUNK])
 
 
 class DatabaseSink:

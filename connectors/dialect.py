@@ -13,12 +13,13 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Boolean, Date, DateTime, event, text
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
+    from sqlalchemy import Table
     from sqlalchemy.engine import URL, Connection, Engine
 
 
@@ -154,3 +155,69 @@ def exclusive_lock(engine: Engine, name: str, *, wait: bool) -> Iterator[bool]:
             if acquired:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
+
+
+# ---------------------------------------------------------------- bulk writes
+
+
+def _converter(column_type: Any, sqlite: bool) -> Callable[[Any], Any] | None:
+    """How a Python value is written for one column (SQLite stores dates as SQLAlchemy text)."""
+    if not sqlite:
+        return None
+    if isinstance(column_type, DateTime):
+        return lambda v: None if v is None else v.isoformat(sep=" ", timespec="microseconds")
+    if isinstance(column_type, Date):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(column_type, Boolean):
+        return lambda v: None if v is None else int(v)
+    return None
+
+
+def _tuples(
+    table: Table, columns: list[str], rows: list[dict[str, Any]], sqlite: bool
+) -> list[tuple[Any, ...]]:
+    converters = [_converter(table.c[name].type, sqlite) for name in columns]
+    if not any(converters):
+        return [tuple(row.get(name) for name in columns) for row in rows]
+    pairs = list(zip(columns, converters, strict=True))
+    return [
+        tuple(convert(row.get(name)) if convert else row.get(name) for name, convert in pairs)
+        for row in rows
+    ]
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows fast: executemany on SQLite, COPY on PostgreSQL."""
+    if not rows:
+        return
+    columns = [column.name for column in table.columns]
+    sqlite = conn.dialect.name == "sqlite"
+    values = _tuples(table, columns, rows, sqlite)
+    names = ", ".join(f'"{name}"' for name in columns)
+    if sqlite:
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for value in values:
+            copy.write_row(value)
+
+
+def bulk_update(
+    conn: Connection, table: Table, keys: list[str], changed: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """Update many rows by key, each setting the same columns."""
+    if not rows:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    assignments = ", ".join(f'"{name}" = {mark}' for name in changed)
+    condition = " AND ".join(f'"{name}" = {mark}' for name in keys)
+    values = _tuples(table, changed + keys, rows, sqlite)
+    statement = f'UPDATE "{table.name}" SET {assignments} WHERE {condition}'
+    if sqlite:
+        conn.exec_driver_sql(statement, values)
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(statement, values)

@@ -28,6 +28,7 @@ class Day:
     people: PeoplePool
     scale: float
     _streams: dict[str, random.Random] = field(default_factory=dict)
+    _opening: tuple[dt.date, dt.datetime] | None = None
 
     def rng(self, stream: str) -> random.Random:
         """The day's random stream for one process (same seed, same day: same draws)."""
@@ -37,8 +38,10 @@ class Day:
 
     def moment(self, rng: random.Random, *, late: bool = False) -> dt.datetime:
         """A time in today's business hours (naive UTC); `late` keeps it in the afternoon."""
+        if self._opening is None or self._opening[0] != self.date:
+            self._opening = (self.date, at_local(self.date, 0))
         low = WORKDAY_MINUTES // 2 if late else 0
-        return at_local(self.date, rng.randrange(low, WORKDAY_MINUTES))
+        return self._opening[1] + dt.timedelta(minutes=rng.randrange(low, WORKDAY_MINUTES))
 
     @property
     def two_way(self) -> bool:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 #: What the standing inventory is made of (shares of `--files`).
 STATES = {
-    "claim_pending": 0.631, "rad_pending": 0.05, "litigation": 0.02, "id_pending": 0.006,
+    "claim_pending": 0.631, "rad_pending": 0.05, "litigation": 0.02, "id_pending": 0.0022,
     "wanted": 0.15, "ready": 0.021, "impeded": 0.042, "stayed": 0.07, "iad_pending": 0.01,
 }  # fmt: skip
 _STREAMS = {s.name: s for s in NOVA_TO_GCMS.streams + GCMS_TO_NCMS.streams}
@@ -143,7 +143,7 @@ def _feed(day: Day, stream: str, source: dict[str, Any], typed_on: dt.date) -> d
 def _claim(day: Day, rng: random.Random, start: dt.date, opened: dt.date) -> Case:
     """A claim made on `opened` with its report, conditional order and NOVA file."""
     day.date = opened
-    case = irb.new_claim(day, rng)
+    case = irb.new_claim(day, rng, minors=False)  # a minor's ID referral would still be open
     _capture(day).discard_kind(case.case_no, "rpd_decision")
     person = day.world.person_of(case)
     _feed(

@@ -38,12 +38,12 @@ if TYPE_CHECKING:
     from seed.world import Case
 
 
-def new_claim(day: Day, rng: random.Random) -> Case:
+def new_claim(day: Day, rng: random.Random, *, minors: bool = True) -> Case:
     """A refugee claim: GCMS client, s.44 report and conditional departure order; NOVA file."""
     params = day.params
     office = intake.pick_office(rng)
     irregular = rng.random() < params.irregular_share
-    minor = rng.random() < 0.01
+    minor = minors and rng.random() < 0.01
     person = intake.new_person(
         day, rng, claimant=True, office=office, irregular=irregular, minor=minor
     )

@@ -160,6 +160,8 @@ class Ledger:
             "correct_value": None if correct is None else str(correct),
         }
         self._world.next_defect_id += 1
+        recorded = self._world.recorded
+        recorded[planted.defect_class.value] = recorded.get(planted.defect_class.value, 0) + 1
         self._inserts[("ground_truth", "planted_defect")][row["defect_id"]] = row
         self._pending += 1
 

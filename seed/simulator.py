@@ -185,7 +185,7 @@ def summarize(world: World, ledger: Ledger, started: float, history_seconds: flo
         simulated_through=world.day.isoformat() if world.day else None,
         rows=dict(sorted(ledger.written.items())),
         typed_entries=injector.typed,
-        defects={c.value: injector.planted[c] for c in DefectClass},
+        defects={c.value: world.recorded.get(c.value, 0) for c in DefectClass},
         calibration=calibration(world),
     )
 

@@ -198,6 +198,8 @@ class World:
     injector: DefectInjector = field(default_factory=lambda: DefectInjector(0.0))
     sticky: set[tuple[str, str, Any, str]] = field(default_factory=set)
     next_defect_id: int = 1
+    #: Planted defects written to ground truth, by class.
+    recorded: dict[str, int] = field(default_factory=dict)
     counters: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     samplers: dict[str, Any] = field(default_factory=dict)
 

@@ -1,0 +1,44 @@
+"""Content fingerprints of tables: the same rows give the same digest on any backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from schemas import metadata_for
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="microseconds")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def table_digest(conn: Connection, table: Table, *, exclude: frozenset[str] = frozenset()) -> str:
+    """SHA-256 of a table's rows in primary-key order (columns in `exclude` left out)."""
+    columns = [c for c in table.columns if c.name not in exclude]
+    digest = hashlib.sha256()
+    statement = select(*columns).order_by(*table.primary_key.columns)
+    for row in conn.execute(statement):
+        digest.update("\x1f".join(_text(v) for v in row).encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def database_digests(conn: Connection, database: str, *, exclude: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Digest of every table of one database."""
+    return {
+        name: table_digest(conn, table, exclude=exclude)
+        for name, table in sorted(metadata_for(database).tables.items())
+    }

@@ -180,6 +180,134 @@ def simulate(
     )
 
 
+def _run_table(results: list[Any]) -> None:
+    from rich.table import Table
+
+    columns = ("night", "interface", "kind", "records", "new", "changed", "same", "quarantined")
+    table = Table(*columns)
+    for result in results:
+        table.add_row(
+            result.night.isoformat(), result.interface, result.kind,
+            *(str(result.total(k)) for k in ("extracted", "inserted", "updated")),
+            str(result.total("unchanged") + result.total("older")),
+            str(result.total("quarantined")),
+        )  # fmt: skip
+    console.print(table)
+    for result in results:
+        console.print(
+            f"batch {result.batch_id}: {result.batch_path}", markup=False, highlight=False
+        )
+
+
+@app.command()
+@explained
+def sync(
+    night: Annotated[
+        str, typer.Option(help="The night to run, YYYY-MM-DD (named by its first day).")
+    ],
+    interface: Annotated[
+        str | None, typer.Option(help="Run only this interface (default: every active one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run one night of the interfaces: extract, write the batch, load it into the target."""
+    from casesync import sync as jobs
+    from casesync.settings import get_settings
+
+    settings = get_settings()
+    results = jobs.run_night(settings, jobs.parse_night(night), interface=interface)
+    _emit({"runs": [r.as_dict() for r in results]}, as_json, lambda _r: _run_table(results))
+    for result in results:
+        jobs.check_run(settings, result)
+
+
+@app.command()
+@explained
+def nightly(
+    first: Annotated[str, typer.Option("--from", help="First night, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last night, YYYY-MM-DD (inclusive).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run every active interface for each night from --from to --to, in order."""
+    from casesync import sync as jobs
+    from casesync.settings import get_settings
+
+    settings = get_settings()
+    start, end = jobs.parse_night(first, "--from"), jobs.parse_night(last, "--to")
+    with progress_bar(sys.stderr.isatty() and not as_json) as progress:
+        results = jobs.nightly(settings, start, end, progress=progress)
+    _emit({"runs": [r.as_dict() for r in results]}, as_json, lambda _r: _nightly_summary(results))
+
+
+def _nightly_summary(results: list[Any]) -> None:
+    nights = sorted({r.night for r in results})
+    if not nights:
+        return
+    console.print(
+        f"Ran {len(results)} interface runs over {len(nights)} nights "
+        f"({nights[0]} to {nights[-1]})."
+    )
+    for name in sorted({r.interface for r in results}):
+        mine = [r for r in results if r.interface == name]
+        totals = {
+            k: sum(r.total(k) for r in mine)
+            for k in ("extracted", "inserted", "updated", "quarantined")
+        }
+        console.print(
+            f"  {name}: {totals['extracted']:,} records, {totals['inserted']:,} inserted, "
+            f"{totals['updated']:,} updated, {totals['quarantined']:,} quarantined"
+        )
+
+
+@app.command()
+@explained
+def replay(
+    night: Annotated[
+        str, typer.Option(help="The night whose stored batch to re-apply, YYYY-MM-DD.")
+    ],
+    interface: Annotated[str, typer.Option(help="The interface (nova_to_gcms, gcms_to_ncms...).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what the replay would change; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Re-apply a night's stored batch (checked against its manifest first)."""
+    from casesync import sync as jobs
+    from casesync.settings import get_settings
+
+    settings = get_settings()
+    results = jobs.run_night(
+        settings, jobs.parse_night(night), interface=interface, replay=True, dry_run=dry_run
+    )
+    _emit({"runs": [r.as_dict() for r in results]}, as_json, lambda _r: _replay_summary(results))
+
+
+def _replay_summary(results: list[Any]) -> None:
+    for result in results:
+        verb = "would add" if result.kind == "dry-run" else "added"
+        console.print(
+            f"{result.interface} night {result.night} ({result.kind}, batch {result.batch_path}): "
+            f"{verb} {result.total('inserted')}, changed {result.total('updated')}, "
+            f"left {result.total('unchanged') + result.total('older')} unchanged, "
+            f"quarantined {result.total('quarantined')}"
+        )
+        for stream in result.streams:
+            for entry in stream.diff[:50]:
+                if entry["action"] == "added":
+                    console.print(f"  + {stream.target_table} {entry['key']}", markup=False)
+                else:
+                    console.print(f"  ~ {stream.target_table} {entry['key']}", markup=False)
+                    for name, change in entry["fields"].items():
+                        console.print(
+                            f"      {name}: {change['before']!r} -> {change['after']!r}",
+                            markup=False,
+                        )
+            if len(stream.diff) > 50:
+                console.print(
+                    f"  ... {len(stream.diff) - 50} more in {stream.name} (use --json for all)"
+                )
+
+
 @app.command()
 @explained
 def demo() -> None:

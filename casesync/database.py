@@ -76,3 +76,19 @@ def init_all(settings: Settings) -> list[InitResult]:
         return [init_database(connectors, name) for name in DATABASES]
     finally:
         connectors.dispose()
+
+
+def require_current(connectors: Connectors, databases: tuple[str, ...] | list[str]) -> None:
+    """Refuse to work on a database that is unreachable or not migrated to the newest revision."""
+    for database in databases:
+        shown = connectors.url(database)
+        try:
+            with connectors[database].connect() as conn:
+                revision = migrate.current(conn)
+        except (DBAPIError, OSError, ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise DatabaseUnavailable(database, shown, _problem(exc)) from exc
+        if revision != migrate.head(database):
+            state = "not initialized" if revision is None else f"at revision {revision}"
+            raise DatabaseUnavailable(
+                database, shown, f"{state}; run `casesync init` (or seed) first"
+            )

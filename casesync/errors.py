@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from schemas.errors import (
+    BatchIntegrityError,
+    CasesyncError,
+    PipelineCheckFailed,
+    RunInProgress,
+)
 
-class CasesyncError(Exception):
-    """A failure casesync explains in one line (the CLI prints it and exits non-zero)."""
+__all__ = [
+    "BadInput",
+    "BatchIntegrityError",
+    "CasesyncError",
+    "DatabaseUnavailable",
+    "PipelineCheckFailed",
+    "RunInProgress",
+]
 
 
 class DatabaseUnavailable(CasesyncError):

@@ -8,7 +8,7 @@ import json
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from casesync.database import init_all
 from casesync.errors import BadInput, CasesyncError
@@ -111,11 +111,22 @@ def seed(
         except Exception:
             sink.rollback()
             raise
+        _feed_history(settings, connectors, options)
         _record_world(connectors, world)
         simulator.save(world, state_path(settings))
         return result.as_dict()
     finally:
         connectors.dispose()
+
+
+def _feed_history(settings: Settings, connectors: Connectors, options: Options) -> None:
+    """The feeds' copies of the back-filled history, as loaded before the first night."""
+    from casesync.sync import active_interfaces
+    from connectors.transfer import load_history
+    from schemas.calendar import night_interval
+
+    for interface in active_interfaces(settings):
+        load_history(connectors, interface, night_interval(options.start, interface.cutoff)[0])
 
 
 def simulate(settings: Settings, days: int) -> dict[str, Any]:
@@ -148,4 +159,4 @@ def _record_world(connectors: Connectors, world: World) -> None:
     }
     with connectors.ground_truth.begin() as conn:
         conn.execute(delete(WorldRun))
-        conn.execute(WorldRun.__table__.insert(), [row])
+        conn.execute(insert(WorldRun), [row])

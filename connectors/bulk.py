@@ -45,11 +45,17 @@ def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 class DatabaseSink:
-    """Writes the simulator's ledger into the five databases, one transaction each per flush."""
+    """Writes the simulator's ledger into the databases.
 
-    def __init__(self, connectors: Connectors) -> None:
+    Commits once enough rows have gone in (a commit per simulated day would
+    cost more than the day's writes), and always on `finish`.
+    """
+
+    def __init__(self, connectors: Connectors, *, commit_rows: int = 250_000) -> None:
         self._connectors = connectors
         self._open: dict[str, Connection] = {}
+        self._commit_rows = commit_rows
+        self._uncommitted = 0
 
     def _conn(self, database: str) -> Connection:
         if database not in self._open:
@@ -60,11 +66,20 @@ class DatabaseSink:
 
     def insert(self, database: str, table: str, rows: list[dict[str, Any]]) -> None:
         insert_rows(self._conn(database), table_of(database, table), rows)
+        self._uncommitted += len(rows)
 
     def update(self, database: str, table: str, rows: list[dict[str, Any]]) -> None:
         update_rows(self._conn(database), table_of(database, table), rows)
+        self._uncommitted += len(rows)
 
     def commit(self) -> None:
+        """Commit when enough rows are waiting."""
+        if self._uncommitted >= self._commit_rows:
+            self.finish()
+
+    def finish(self) -> None:
+        """Commit everything written so far."""
+        self._uncommitted = 0
         for conn in self._open.values():
             conn.commit()
             conn.close()

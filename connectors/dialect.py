@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, Date, DateTime, event, text
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from sqlalchemy import Table
     from sqlalchemy.engine import URL, Connection, Engine
@@ -160,30 +160,39 @@ def exclusive_lock(engine: Engine, name: str, *, wait: bool) -> Iterator[bool]:
 # ---------------------------------------------------------------- bulk writes
 
 
-def _converter(column_type: Any, sqlite: bool) -> Callable[[Any], Any] | None:
-    """How a Python value is written for one column (SQLite stores dates as SQLAlchemy text)."""
-    if not sqlite:
-        return None
-    if isinstance(column_type, DateTime):
-        return lambda v: None if v is None else v.isoformat(sep=" ", timespec="microseconds")
-    if isinstance(column_type, Date):
-        return lambda v: None if v is None else v.isoformat()
-    if isinstance(column_type, Boolean):
-        return lambda v: None if v is None else int(v)
-    return None
+def _kinds(table: Table, columns: list[str]) -> list[tuple[int, str]]:
+    """Columns whose values SQLite needs written as SQLAlchemy writes them."""
+    kinds = []
+    for index, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, DateTime):
+            kinds.append((index, "datetime"))
+        elif isinstance(column_type, Date):
+            kinds.append((index, "date"))
+        elif isinstance(column_type, Boolean):
+            kinds.append((index, "bool"))
+    return kinds
 
 
-def _tuples(
+def _values(
     table: Table, columns: list[str], rows: list[dict[str, Any]], sqlite: bool
-) -> list[tuple[Any, ...]]:
-    converters = [_converter(table.c[name].type, sqlite) for name in columns]
-    if not any(converters):
-        return [tuple(row.get(name) for name in columns) for row in rows]
-    pairs = list(zip(columns, converters, strict=True))
-    return [
-        tuple(convert(row.get(name)) if convert else row.get(name) for name, convert in pairs)
-        for row in rows
-    ]
+) -> list[list[Any]]:
+    """Row values in column order; on SQLite dates as text and booleans as 0/1."""
+    values = [list(map(row.get, columns)) for row in rows]
+    if not sqlite:
+        return values
+    for index, kind in _kinds(table, columns):
+        for value in values:
+            item = value[index]
+            if item is None:
+                continue
+            if kind == "datetime":
+                value[index] = item.isoformat(" ", "microseconds")
+            elif kind == "date":
+                value[index] = item.isoformat()
+            else:
+                value[index] = int(item)
+    return values
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -192,13 +201,46 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return
     columns = [column.name for column in table.columns]
     sqlite = conn.dialect.name == "sqlite"
-    values = _tuples(table, columns, rows, sqlite)
+    insert_values(conn, table, columns, _values(table, columns, rows, sqlite))
+
+
+def insert_tuples(
+    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows given as tuples in `columns` order."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        kinds = _kinds(table, columns)
+        if kinds:
+            rows = [_sqlite_row(row, kinds) for row in rows]  # type: ignore[misc]
+    insert_values(conn, table, columns, rows)
+
+
+def _sqlite_row(row: tuple[Any, ...], kinds: list[tuple[int, str]]) -> list[Any]:
+    value = list(row)
+    for index, kind in kinds:
+        item = value[index]
+        if item is None:
+            continue
+        if kind == "datetime":
+            value[index] = item.isoformat(" ", "microseconds")
+        elif kind == "date":
+            value[index] = item.isoformat()
+        else:
+            value[index] = int(item)
+    return value
+
+
+def insert_values(conn: Connection, table: Table, columns: list[str], values: list[Any]) -> None:
+    """Insert already-converted values: executemany on SQLite, COPY on PostgreSQL."""
+    sqlite = conn.dialect.name == "sqlite"
     names = ", ".join(f'"{name}"' for name in columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     if sqlite:
         marks = ", ".join("?" for _ in columns)
-        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+        cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
         return
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for value in values:
             copy.write_row(value)
@@ -214,10 +256,86 @@ def bulk_update(
     mark = "?" if sqlite else "%s"
     assignments = ", ".join(f'"{name}" = {mark}' for name in changed)
     condition = " AND ".join(f'"{name}" = {mark}' for name in keys)
-    values = _tuples(table, changed + keys, rows, sqlite)
+    values = _values(table, changed + keys, rows, sqlite)
     statement = f'UPDATE "{table.name}" SET {assignments} WHERE {condition}'
-    if sqlite:
-        conn.exec_driver_sql(statement, values)
-        return
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.executemany(statement, values)
+
+
+# ---------------------------------------------------------------- staging and upserts
+
+
+def stage_table(target: Table, name: str) -> Table:
+    """A temporary table shaped like `target` (no keys); dropped with the transaction on PG."""
+    from sqlalchemy import Column, MetaData
+    from sqlalchemy import Table as SqlTable
+
+    return SqlTable(
+        name,
+        MetaData(),
+        *(Column(column.name, column.type) for column in target.columns),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="drop",
+    )
+
+
+def upsert_from(
+    conn: Connection,
+    target: Table,
+    stage: Table,
+    *,
+    key: str,
+    keep: tuple[str, ...],
+    version: str,
+    compared: list[str],
+) -> None:
+    """INSERT ... SELECT from the stage, ON CONFLICT (key) DO UPDATE when newer and different.
+
+    `keep` columns are written on insert only (who first entered the row, and when).
+    """
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    from sqlalchemy import and_, or_, select, true
+
+    names = [c.name for c in target.columns]
+    source = select(*(stage.c[name] for name in names)).where(true())
+    statement = insert(target).from_select(names, source)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={name: excluded[name] for name in names if name not in keep and name != key},
+        where=and_(
+            excluded[version] >= target.c[version],
+            or_(*(target.c[name].is_distinct_from(excluded[name]) for name in compared)),
+        ),
+    )
+    conn.execute(statement)
+
+
+def insert_ignoring_duplicates(
+    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows, keeping the existing row where the key already exists."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        kinds = _kinds(table, columns)
+        values = [_sqlite_row(row, kinds) for row in rows] if kinds else rows
+        names = ", ".join(f'"{name}"' for name in columns)
+        marks = ", ".join("?" for _ in columns)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING', values
+        )
+        return
+    from sqlalchemy import select
+    from sqlalchemy.dialects.postgresql import insert
+
+    stage = stage_table(table, f"ignore_{table.name}")
+    stage.create(conn)
+    insert_values(conn, stage, columns, rows)
+    statement = insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
+    conn.execute(statement.on_conflict_do_nothing())
+    stage.drop(conn)

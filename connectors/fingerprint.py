@@ -36,7 +36,9 @@ def table_digest(conn: Connection, table: Table, *, exclude: frozenset[str] = fr
     return digest.hexdigest()
 
 
-def database_digests(conn: Connection, database: str, *, exclude: frozenset[str] = frozenset()) -> dict[str, str]:
+def database_digests(
+    conn: Connection, database: str, *, exclude: frozenset[str] = frozenset()
+) -> dict[str, str]:
     """Digest of every table of one database."""
     return {
         name: table_digest(conn, table, exclude=exclude)

@@ -1,8 +1,8 @@
 """The standing inventory at the start: each file with a consistent, clean back-filled history.
 
 History is typed through the same clerks as the simulated days (with no
-errors), dated before the first simulated day, and the feeds' copies of it are
-written with the interfaces' own mappings, as if the nightly feeds had run.
+errors) and dated before the first simulated day. The feeds' copies of it are
+written afterwards by the interfaces themselves (connectors.transfer.load_history).
 Every file leaves the follow-up it is waiting for on the agenda.
 """
 
@@ -29,7 +29,6 @@ from schemas.codes import (
     StayType,
     WarrantType,
 )
-from schemas.interfaces import GCMS_TO_NCMS, NOVA_TO_GCMS
 from seed import enforcement, intake, irb, removals, type_gcms, type_ncms, type_nova
 from seed.params import GROUNDS_BY_CATEGORY, REPORTS_BY_CATEGORY
 from seed.world import CaptureAgenda
@@ -44,7 +43,6 @@ STATES = {
     "claim_pending": 0.631, "rad_pending": 0.05, "litigation": 0.02, "id_pending": 0.0022,
     "wanted": 0.15, "ready": 0.021, "impeded": 0.042, "stayed": 0.07, "iad_pending": 0.01,
 }  # fmt: skip
-_STREAMS = {s.name: s for s in NOVA_TO_GCMS.streams + GCMS_TO_NCMS.streams}
 _ID_GROUNDS = {
     code: REPORTS_BY_CATEGORY[GROUND_BY_CODE[code].category] * weight
     for category, grounds in GROUNDS_BY_CATEGORY.items()
@@ -128,43 +126,12 @@ def _when(rng: random.Random, start: dt.date, low: int, high: int) -> dt.date:
     return start - dt.timedelta(days=rng.randint(low, high))
 
 
-def _feed(day: Day, stream: str, source: dict[str, Any], typed_on: dt.date) -> dict[str, Any]:
-    """Write the feed's copy of a source record, loaded the night after it was typed."""
-    spec = _STREAMS[stream]
-    cutoff = (NOVA_TO_GCMS if spec.source_system == "nova" else GCMS_TO_NCMS).cutoff
-    at = local_to_utc(dt.datetime.combine(typed_on + dt.timedelta(days=1), cutoff))
-    source["source_updated_at"] = at - dt.timedelta(hours=9)
-    row = spec.transform(source)
-    feed_user = (NOVA_TO_GCMS if spec.source_system == "nova" else GCMS_TO_NCMS).feed_user
-    day.ledger.enter(spec.target_system, spec.target_table, row, at=at, by=feed_user)
-    return row
-
-
 def _claim(day: Day, rng: random.Random, start: dt.date, opened: dt.date) -> Case:
     """A claim made on `opened` with its report, conditional order and NOVA file."""
     day.date = opened
     case = irb.new_claim(day, rng, minors=False)  # a minor's ID referral would still be open
     _capture(day).discard_kind(case.case_no, "rpd_decision")
-    person = day.world.person_of(case)
-    _feed(
-        day,
-        "claims_and_appeals",
-        _case_source(case.claim_file, "RPD", "CLAIM", person.uci, opened),
-        opened,
-    )
     return case
-
-
-def _case_source(
-    file_number: str | None,
-    division: str,
-    proceeding: str,
-    uci: str,
-    on: dt.date,
-    parent: str | None = None,
-) -> dict[str, Any]:
-    return {"source_key": file_number, "division": division, "proceeding": proceeding, "uci": uci,
-            "referred_on": on, "parent_file_number": parent}  # fmt: skip
 
 
 def _decide(
@@ -176,21 +143,9 @@ def _decide(
     on: dt.date,
     rng: random.Random,
 ) -> None:
-    """A past final decision, typed in NOVA and copied by both feeds."""
+    """A past final decision, typed in NOVA."""
     day.date = on
-    decision_id = type_nova.decision(
-        day, file_number, division, outcome, on, rng, intake.irb_region(case.office)
-    )
-    person = day.world.person_of(case)
-    source = {"source_key": decision_id, "file_number": file_number, "division": division.value,
-              "uci": person.uci, "outcome_code": outcome, "decided_on": on}  # fmt: skip
-    gcms_row = _feed(day, "final_decisions", source, on)
-    _feed(
-        day,
-        "refugee_decisions",
-        {**gcms_row, "source_key": gcms_row["decision_ref"]},
-        on + dt.timedelta(days=1),
-    )
+    type_nova.decision(day, file_number, division, outcome, on, rng, intake.irb_region(case.office))
 
 
 def claim_pending(day: Day, rng: random.Random, start: dt.date) -> None:
@@ -227,19 +182,6 @@ def rad_pending(day: Day, rng: random.Random, start: dt.date) -> None:
         rng,
         parent=case.claim_file,
     )
-    _feed(
-        day,
-        "claims_and_appeals",
-        _case_source(case.rad_file, "RAD", "APPEAL", person.uci, filed, case.claim_file),
-        filed,
-    )
-    source = {
-        "source_key": case.rad_file,
-        "uci": person.uci,
-        "irb_file_no": case.rad_file,
-        "filed_on": filed,
-    }
-    _feed(day, "appeals", source, filed + dt.timedelta(days=1))
     day.world.agenda.add(
         start + dt.timedelta(days=rng.randint(0, 400)), "rad_decision", case.case_no
     )
@@ -419,12 +361,6 @@ def litigation(day: Day, rng: random.Random, start: dt.date) -> None:
         day.date = decided + dt.timedelta(days=12)
         irb.litigation_entry(day, *args)
         litigation_id = args[1]
-        lit = {
-            "source_key": litigation_id, "uci": person.uci, "court_file_no": args[2],
-            "filed_on": args[3], "leave_decision": None, "outcome": None,
-            "leave_decided_on": None, "decided_on": None,
-        }  # fmt: skip
-        _feed(day, "litigation", lit, day.date)
         world.agenda.add(
             start + dt.timedelta(days=rng.randint(0, 150)),
             "leave_decision",

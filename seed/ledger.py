@@ -30,6 +30,8 @@ class Sink(Protocol):
 
     def commit(self) -> None: ...
 
+    def finish(self) -> None: ...
+
 
 def _primary_keys() -> dict[tuple[str, str], tuple[str, ...]]:
     keys = {}

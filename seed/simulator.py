@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import pickle
 import random
 import time
@@ -25,7 +27,7 @@ from seed.people import PeoplePool
 from seed.world import Options, World
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from seed.ledger import Sink
@@ -136,6 +138,32 @@ def seed_world(
     """Write a world's history and simulate its days into the databases behind `sink`."""
     params = params or WorldParameters()
     started = time.perf_counter()
+    with quiet_collector():
+        world, history_seconds, ledger, people = _build(options, sink, params, started, progress)
+        advance(world, ledger, options.start, options.days, params, people, sink, progress)
+    sink.finish()
+    return world, summarize(world, ledger, started, history_seconds)
+
+
+@contextlib.contextmanager
+def quiet_collector() -> Iterator[None]:
+    """Collect cyclic garbage rarely: the world is millions of long-lived objects, no cycles."""
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(200_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _build(
+    options: Options,
+    sink: Sink,
+    params: WorldParameters,
+    started: float,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[World, float, Ledger, PeoplePool]:
     world = World(options=options)
     world.injector = DefectInjector(0.0)  # history is clean
     people = PeoplePool(options.seed)
@@ -148,10 +176,7 @@ def seed_world(
     world.counters.clear()  # the calibration counts only simulated days
     world.samplers.clear()
     world.injector = DefectInjector(options.defect_rate)
-    ledger = Ledger(world)
-    advance(world, ledger, options.start, options.days, params, people, sink, progress)
-    result = summarize(world, ledger, started, history_seconds)
-    return world, result
+    return world, history_seconds, Ledger(world), people
 
 
 def advance(
@@ -199,7 +224,9 @@ def continue_world(
     people = PeoplePool(world.options.seed)
     ledger = Ledger(world)
     first = (world.day or world.options.start) + dt.timedelta(days=1)
-    advance(world, ledger, first, days, params, people, sink)
+    with quiet_collector():
+        advance(world, ledger, first, days, params, people, sink)
+    sink.finish()
     return summarize(world, ledger, started, 0.0)
 
 

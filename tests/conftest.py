@@ -107,3 +107,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI (a skip is a failure here): {report.longrepr}"
+
+
+def new_settings(home: Path, backend: str, **overrides: object) -> Settings:
+    """Settings for a fresh world under `home` (PostgreSQL databases get unique names)."""
+    tag = uuid.uuid4().hex[:10]
+    urls = database_urls(home, backend, tag)
+    fields: dict[str, object] = {f"{name}_url": url for name, url in urls.items()}
+    fields.update(overrides)
+    return Settings(home=home, **fields)  # type: ignore[arg-type]
+
+
+def drop_world(settings: Settings, backend: str) -> None:
+    """Drop a world's PostgreSQL databases (SQLite files go with the temporary directory)."""
+    if backend == "postgresql":
+        for name in DATABASES:
+            dialect.drop_database(dialect.normalize_url(settings.url(name)))
+
+
+@pytest.fixture(scope="module")
+def module_world(
+    tmp_path_factory: pytest.TempPathFactory, backend: str
+) -> Iterator[Callable[..., Settings]]:
+    """A factory of worlds that live for the whole test module."""
+    made: list[Settings] = []
+
+    def factory(**overrides: object) -> Settings:
+        settings = new_settings(tmp_path_factory.mktemp("world"), backend, **overrides)
+        made.append(settings)
+        return settings
+
+    yield factory
+    for settings in made:
+        drop_world(settings, backend)

@@ -1,0 +1,124 @@
+"""The nightly interfaces, as the CLI and the DAGs run them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from casesync.database import require_current
+from casesync.errors import BadInput, PipelineCheckFailed
+from casesync.settings import DATABASES, InteropMode
+from connectors import Connectors, transfer
+from schemas.interfaces import INTERFACES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from casesync.settings import Settings
+    from connectors.transfer import RunResult
+    from schemas.interfaces import Interface
+
+#: A quarantine below this many records never blocks a night, whatever its share.
+QUARANTINE_MIN_RECORDS = 20
+
+
+def active_interfaces(settings: Settings) -> list[Interface]:
+    """The interfaces a night runs in the configured mode, in order."""
+    return [
+        interface
+        for interface in INTERFACES.values()
+        if not interface.two_way_only or settings.interop_mode is InteropMode.TWO_WAY
+    ]
+
+
+def interface_named(settings: Settings, name: str) -> Interface:
+    known = {i.name: i for i in active_interfaces(settings)}
+    if name not in known:
+        choices = ", ".join(known)
+        raise BadInput(
+            f"unknown interface {name!r} in {settings.interop_mode} mode; choose from {choices}"
+        )
+    return known[name]
+
+
+def parse_night(text: str, option: str = "--night") -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{option} must be a date written YYYY-MM-DD (got {text!r})") from None
+
+
+def run_night(
+    settings: Settings,
+    night: dt.date,
+    *,
+    interface: str | None = None,
+    replay: bool = False,
+    dry_run: bool = False,
+    connectors: Connectors | None = None,
+) -> list[RunResult]:
+    """Run one night of every active interface (or one), in order."""
+    own = connectors is None
+    connectors = connectors or Connectors.from_settings(settings)
+    chosen = [interface_named(settings, interface)] if interface else active_interfaces(settings)
+    try:
+        require_current(connectors, DATABASES)
+        return [
+            transfer.run_interface(
+                connectors, settings.batch_dir, item, night, replay=replay, dry_run=dry_run
+            )
+            for item in chosen
+        ]
+    finally:
+        if own:
+            connectors.dispose()
+
+
+def check_run(settings: Settings, result: RunResult) -> None:
+    """The blocking checks of a run: every record accounted for, quarantine under the threshold."""
+    failed: dict[str, str] = {}
+    for stream in result.streams:
+        accounted = (
+            stream.inserted + stream.updated + stream.unchanged + stream.older + stream.quarantined
+        )
+        if accounted != stream.extracted:
+            failed[f"counts_reconcile:{stream.name}"] = (
+                f"{stream.extracted} extracted, {accounted} loaded or quarantined"
+            )
+    quarantined = result.total("quarantined")
+    if (
+        quarantined >= QUARANTINE_MIN_RECORDS
+        and result.quarantine_share > settings.quarantine_threshold
+    ):
+        failed["quarantine_share"] = (
+            f"{quarantined} of {result.total('extracted')} records ({result.quarantine_share:.1%}) "
+            f"quarantined, above {settings.quarantine_threshold:.1%}"
+        )
+    if failed:
+        raise PipelineCheckFailed(f"{result.interface} night {result.night}", failed)
+
+
+def nightly(
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[RunResult]:
+    """Every active interface for each night from `first` to `last`, in order."""
+    if last < first:
+        raise BadInput(f"--to ({last}) is before --from ({first})")
+    nights = (last - first).days + 1
+    results: list[RunResult] = []
+    connectors = Connectors.from_settings(settings)
+    try:
+        for offset in range(nights):
+            night = first + dt.timedelta(days=offset)
+            for result in run_night(settings, night, connectors=connectors):
+                check_run(settings, result)
+                results.append(result)
+            if progress:
+                progress("nights", offset + 1, nights)
+    finally:
+        connectors.dispose()
+    return results

@@ -308,6 +308,44 @@ def _replay_summary(results: list[Any]) -> None:
                 )
 
 
+bench_app = typer.Typer(help="Benchmarks, each against a baseline run in the same process.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("sync")
+@explained
+def bench_sync_command(
+    rows: Annotated[int, typer.Option(help="Records to generate and move (>= 1,000).")] = 1_000_000,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Interface throughput against a raw INSERT ... SELECT and pandas, on the same records."""
+    from casesync.bench import bench_sync
+    from casesync.errors import BadInput
+
+    if rows < 1000:
+        raise BadInput(f"--rows must be at least 1000 (got {rows})")
+    if backend not in ("sqlite", "postgresql"):
+        raise BadInput(f"--backend must be sqlite or postgresql (got {backend!r})")
+    say = (lambda m: err_console.print(m)) if not as_json else None
+    result = bench_sync(rows, backend, progress=say)
+    _emit(result, as_json, lambda r: console.print_json(data=r))
+
+
+@bench_app.command("seed")
+@explained
+def bench_seed_command(
+    files: Annotated[int, typer.Option(help="Standing inventory of files.")] = 220_000,
+    days: Annotated[int, typer.Option(help="Days to simulate.")] = 365,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Time and peak memory of a seed, against the time to write the same rows alone."""
+    from casesync.bench import bench_seed
+
+    result = bench_seed(files, days)
+    _emit(result, as_json, lambda r: console.print_json(data=r))
+
+
 @app.command()
 @explained
 def demo() -> None:

@@ -112,6 +112,7 @@ def seed(
             sink.rollback()
             raise
         _feed_history(settings, connectors, options)
+        _analyze(connectors)
         _record_world(connectors, world)
         simulator.save(world, state_path(settings))
         return result.as_dict()
@@ -141,11 +142,21 @@ def simulate(settings: Settings, days: int) -> dict[str, Any]:
     try:
         sink = DatabaseSink(connectors)
         result = simulator.continue_world(world, sink, days)
+        _analyze(connectors, light=True)
         _record_world(connectors, world)
         simulator.save(world, path)
         return result.as_dict()
     finally:
         connectors.dispose()
+
+
+def _analyze(connectors: Connectors, *, light: bool = False) -> None:
+    """Fresh planner statistics for the systems after a bulk load."""
+    from connectors import dialect
+
+    for database in ("nova", "gcms", "ncms"):
+        with connectors[database].begin() as conn:
+            dialect.refresh_statistics(conn, light=light)
 
 
 def _record_world(connectors: Connectors, world: World) -> None:

@@ -339,3 +339,88 @@ def insert_ignoring_duplicates(
     statement = insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
     conn.execute(statement.on_conflict_do_nothing())
     stage.drop(conn)
+
+
+# ---------------------------------------------------------------- raw reads and Arrow loads
+
+
+def fetch_raw(conn: Connection, statement: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run a query and return its column names and the driver's own row tuples.
+
+    Values are bound as literals (dates and numbers only reach here) and rows
+    skip SQLAlchemy's result processing: a million-row night is read at the
+    driver's speed.
+    """
+    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.exec_driver_sql(
+        sql.replace("%", "%%") if conn.dialect.name != "sqlite" else sql
+    ).cursor
+    assert cursor is not None
+    names = [d[0] for d in cursor.description]
+    return names, list(cursor.fetchall())
+
+
+def insert_arrow(conn: Connection, table: Table, rows: Any) -> None:
+    """Insert an Arrow table whose values are already in storage form (dates as text).
+
+    SQLite: executemany of the rows; PostgreSQL: one COPY of the table as CSV.
+    """
+    if rows.num_rows == 0:
+        return
+    names = ", ".join(f'"{name}"' for name in rows.column_names)
+    if conn.dialect.name == "sqlite":
+        columns = [column.to_pylist() for column in rows.columns]
+        marks = ", ".join("?" for _ in columns)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', zip(*columns, strict=True)
+        )
+        return
+    import io
+
+    import pyarrow.csv as pa_csv
+
+    buffer = io.BytesIO()
+    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
+        copy.write(buffer.getvalue())
+
+
+def insert_arrow_ignoring_duplicates(conn: Connection, table: Table, rows: Any) -> None:
+    """Insert an Arrow table, keeping existing rows where the key already exists."""
+    if rows.num_rows == 0:
+        return
+    if conn.dialect.name == "sqlite":
+        names = ", ".join(f'"{name}"' for name in rows.column_names)
+        columns = [column.to_pylist() for column in rows.columns]
+        marks = ", ".join("?" for _ in columns)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING',
+            zip(*columns, strict=True),
+        )
+        return
+    from sqlalchemy import select
+    from sqlalchemy.dialects.postgresql import insert
+
+    stage = stage_table(table, f"ignore_{table.name}")
+    stage.create(conn)
+    insert_arrow(conn, stage, rows)
+    columns = list(rows.column_names)
+    statement = insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
+    conn.execute(statement.on_conflict_do_nothing())
+    stage.drop(conn)
+
+
+def refresh_statistics(conn: Connection, *, light: bool = False) -> None:
+    """Give the query planner current table statistics after a bulk load.
+
+    Without them SQLite drives the nightly extraction from a small-looking
+    index (division) instead of the `updated_at` range: a full scan. `light`
+    (after a nightly run) lets SQLite decide which tables need it.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA optimize" if light else "ANALYZE")
+    else:
+        conn.exec_driver_sql("ANALYZE")

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, or_, select, update
+import pyarrow as pa
+from sqlalchemy import case, func, insert, literal, or_, select, update
 
 from connectors import batches, contract, dialect, faults
 from schemas import metadata_for
@@ -273,41 +275,31 @@ def _load_stream(
     key = stream.target_key
     stage = dialect.stage_table(target, f"stage_{stream.name}")
     stage.create(conn)
-    dialect.insert_tuples(conn, stage, checked.columns, checked.rows)
+    dialect.insert_arrow(conn, stage, checked.rows)
     compared = [c.name for c in target.columns if c.name not in _BOOKKEEPING and c.name != key]
     differs = or_(*(stage.c[name].is_distinct_from(target.c[name]) for name in compared))
-    query = select(
-        stage.c[key],
-        target.c[key].is_(None).label("new"),
-        (stage.c.source_updated_at < target.c.source_updated_at).label("older"),
-        differs.label("differs"),
-    ).select_from(stage.outerjoin(target, target.c[key] == stage.c[key]))
-    actions: dict[str, str] = {}
-    for row in conn.execute(query):
-        if row.new:
-            action = "inserted"
-        elif row.older:
-            action = "older"
-        elif row.differs:
-            action = "updated"
-        else:
-            action = "unchanged"
-        actions[row[0]] = action
-    for action in ("inserted", "updated", "unchanged", "older"):
-        setattr(result, action, sum(1 for a in actions.values() if a == action))
+    action = case(
+        (target.c[key].is_(None), literal("inserted")),
+        (stage.c.source_updated_at < target.c.source_updated_at, literal("older")),
+        (differs, literal("updated")),
+        else_=literal("unchanged"),
+    )
+    query = select(stage.c[key], action).select_from(
+        stage.outerjoin(target, target.c[key] == stage.c[key])
+    )
+    _, rows = dialect.fetch_raw(conn, query)
+    actions = dict(rows)
+    counted = Counter(actions.values())
+    for name in ("inserted", "updated", "unchanged", "older"):
+        setattr(result, name, counted.get(name, 0))
     result.actions = actions
     if dry_run:
         result.diff = _diff(conn, stage, target, key, compared, actions)
     else:
         dialect.upsert_from(
-            conn,
-            target,
-            stage,
-            key=key,
-            keep=_INSERT_ONLY,
-            version="source_updated_at",
+            conn, target, stage, key=key, keep=_INSERT_ONLY, version="source_updated_at",
             compared=compared,
-        )
+        )  # fmt: skip
     stage.drop(conn)
     return result
 
@@ -367,35 +359,20 @@ def _record(
     audit_table = AuditLog.__table__
     with connectors.control.begin() as conn:
         for stream, result in zip(interface.streams, results, strict=True):
-            actions = result.actions
-            rows = [
-                (
-                    identifier,
-                    stream.name,
-                    key,
-                    interface.source_system,
-                    interface.target_system,
-                    stream.target_table,
-                    action,
-                    night,
-                )
-                for key, action in actions.items()
-            ]
-            dialect.insert_ignoring_duplicates(
-                conn,
-                audit_table,  # type: ignore[arg-type]
-                [
-                    "batch_id",
-                    "stream",
-                    "record_key",
-                    "source_system",
-                    "target_system",
-                    "target_table",
-                    "action",
-                    "night",
-                ],
-                rows,
+            n = len(result.actions)
+            audit = pa.table(
+                {
+                    "batch_id": pa.array([identifier] * n, type=pa.string()),
+                    "stream": pa.array([stream.name] * n, type=pa.string()),
+                    "record_key": pa.array(list(result.actions), type=pa.string()),
+                    "source_system": pa.array([interface.source_system] * n, type=pa.string()),
+                    "target_system": pa.array([interface.target_system] * n, type=pa.string()),
+                    "target_table": pa.array([stream.target_table] * n, type=pa.string()),
+                    "action": pa.array(list(result.actions.values()), type=pa.string()),
+                    "night": pa.array([night.isoformat()] * n, type=pa.string()),
+                }
             )
+            dialect.insert_arrow_ignoring_duplicates(conn, audit_table, audit)  # type: ignore[arg-type]
             rejected = checked[stream.name].rejections
             if rejected:
                 existing = set(

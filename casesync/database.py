@@ -86,7 +86,10 @@ def require_current(connectors: Connectors, databases: tuple[str, ...] | list[st
             with connectors[database].connect() as conn:
                 revision = migrate.current(conn)
         except (DBAPIError, OSError, ArgumentError, NoSuchModuleError, ValueError) as exc:
-            raise DatabaseUnavailable(database, shown, _problem(exc)) from exc
+            problem = _problem(exc)
+            if "does not exist" in problem:
+                problem += "; run `casesync init` (or seed) first"
+            raise DatabaseUnavailable(database, shown, problem) from exc
         if revision != migrate.head(database):
             state = "not initialized" if revision is None else f"at revision {revision}"
             raise DatabaseUnavailable(

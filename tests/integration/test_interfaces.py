@@ -483,7 +483,7 @@ def test_unknown_interface_and_bad_night_are_explained(settings: Settings) -> No
         check=False,
     )
     assert uninitialized.returncode == 2
-    assert "not initialized; run `casesync init`" in uninitialized.stderr
+    assert "run `casesync init`" in uninitialized.stderr
     init_all(settings)
     for args, message in (
         (["sync", "--night", "2020-02-31"], "--night must be a date"),

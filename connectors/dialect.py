@@ -13,8 +13,10 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Date, DateTime, event, text
+from sqlalchemy import Boolean, Date, DateTime, event, literal_column, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -424,3 +426,56 @@ def refresh_statistics(conn: Connection, *, light: bool = False) -> None:
         conn.exec_driver_sql("PRAGMA optimize" if light else "ANALYZE")
     else:
         conn.exec_driver_sql("ANALYZE")
+
+
+class _DatePlus(FunctionElement[Any]):
+    """A date plus a whole number of days (compiled per backend below)."""
+
+    type = DateTime()
+    name = "date_plus"
+    inherit_cache = True
+
+
+@compiles(_DatePlus, "sqlite")
+def _date_plus_sqlite(element: _DatePlus, compiler: Any, **kw: Any) -> str:
+    column, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"datetime({column}, '+' || {days} || ' days')"
+
+
+@compiles(_DatePlus, "postgresql")
+def _date_plus_postgresql(element: _DatePlus, compiler: Any, **kw: Any) -> str:
+    column, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({column} + make_interval(days => {days}))"
+
+
+def add_days(date_column: Any, days: int) -> Any:
+    """`date_column` plus `days` days, comparable with the backend's timestamps."""
+    return _DatePlus(date_column, literal_column(str(int(days))))
+
+
+def upsert_arrow(conn: Connection, table: Table, rows: Any, keys: list[str]) -> None:
+    """Insert an Arrow table, replacing the non-key columns of rows whose key exists."""
+    if rows.num_rows == 0:
+        return
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    from sqlalchemy import select, true
+
+    stage = stage_table(table, f"upsert_{table.name}")
+    stage.create(conn)
+    insert_arrow(conn, stage, rows)
+    columns = list(rows.column_names)
+    statement = insert(table).from_select(
+        columns, select(*(stage.c[c] for c in columns)).where(true())
+    )
+    others = [c for c in columns if c not in keys]
+    if others:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in others}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing()
+    conn.execute(statement)
+    stage.drop(conn)

@@ -146,6 +146,11 @@ class Finding(ControlBase):
     severity: Mapped[str] = mapped_column(String(8))  # error or warning
     office_code: Mapped[str | None] = mapped_column(String(8))
     message: Mapped[str] = mapped_column(Text)
+    #: For a rule about two records (two systems, or an order and its stay):
+    #: the other one. Either may be the record typed wrong.
+    related_system: Mapped[str | None] = mapped_column(String(8))
+    related_table: Mapped[str | None] = mapped_column(String(40))
+    related_key: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("scope", "rule", "system", "table_name", "record_key"),
@@ -168,3 +173,70 @@ class ValidationRun(ControlBase):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime)
     summary: Mapped[str | None] = mapped_column(Text)  # JSON
+
+
+# ---------------------------------------------------------------- reconciliation
+# Copies of the few columns the cross-system rules compare, refreshed each night
+# from the rows each system changed since the last refresh.
+
+
+class ReconNovaDecision(ControlBase):
+    """NOVA final decisions (every division)."""
+
+    __tablename__ = "recon_nova_decision"
+
+    decision_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    file_number: Mapped[str] = mapped_column(String(16), index=True)
+    division: Mapped[str | None] = mapped_column(String(3))
+    uci: Mapped[str | None] = mapped_column(String(14), index=True)
+    outcome_code: Mapped[str | None] = mapped_column(String(3))
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class ReconGcmsDecision(ControlBase):
+    """GCMS IRB decisions, from the feed or keyed by hand."""
+
+    __tablename__ = "recon_gcms_decision"
+
+    decision_ref: Mapped[str] = mapped_column(String(16), primary_key=True)
+    irb_file_no: Mapped[str | None] = mapped_column(String(16), index=True)
+    uci: Mapped[str | None] = mapped_column(String(14), index=True)
+    division: Mapped[str | None] = mapped_column(String(3))
+    outcome: Mapped[str | None] = mapped_column(String(8))
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    received_via: Mapped[str] = mapped_column(String(6))
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ReconGcmsClient(ControlBase):
+    """The UCIs GCMS holds clients for."""
+
+    __tablename__ = "recon_gcms_client"
+
+    uci: Mapped[str] = mapped_column(String(14), primary_key=True)
+
+
+class ReconNcmsCase(ControlBase):
+    """NCMS removal cases: the UCI each names."""
+
+    __tablename__ = "recon_ncms_case"
+
+    case_no: Mapped[str] = mapped_column(String(16), primary_key=True)
+    uci: Mapped[str | None] = mapped_column(String(14), index=True)
+    office_code: Mapped[str | None] = mapped_column(String(8))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class ReconFeedItem(ControlBase):
+    """An item a feed must carry (source side) or did carry (target side), by feed key."""
+
+    __tablename__ = "recon_feed_item"
+
+    interface: Mapped[str] = mapped_column(String(20), primary_key=True)
+    side: Mapped[str] = mapped_column(String(6), primary_key=True)  # source or target
+    feed_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(40))
+    source_table: Mapped[str] = mapped_column(String(40))
+    office_code: Mapped[str | None] = mapped_column(String(8))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

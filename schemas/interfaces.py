@@ -33,6 +33,8 @@ class Stream:
     source_system: str
     target_system: str
     target_table: str
+    #: The source table whose records the stream carries (keyed by `source_key`).
+    source_table: str
     #: The source query: labelled columns, incl. `source_key` and `source_updated_at`.
     query: Callable[[], Select]
     #: target column -> source column (copied as is).
@@ -130,6 +132,7 @@ NOVA_TO_GCMS = Interface(
     streams=(
         Stream(
             name="claims_and_appeals",
+            source_table="case_file",
             source_system="nova",
             target_system="gcms",
             target_table="irb_proceeding",
@@ -146,6 +149,7 @@ NOVA_TO_GCMS = Interface(
         ),
         Stream(
             name="final_decisions",
+            source_table="decision",
             source_system="nova",
             target_system="gcms",
             target_table="irb_decision",
@@ -249,6 +253,7 @@ GCMS_TO_NCMS = Interface(
     streams=(
         Stream(
             name="refugee_decisions",
+            source_table="irb_decision",
             source_system="gcms",
             target_system="ncms",
             target_table="irb_outcome",
@@ -265,6 +270,7 @@ GCMS_TO_NCMS = Interface(
         ),
         Stream(
             name="litigation",
+            source_table="litigation",
             source_system="gcms",
             target_system="ncms",
             target_table="legal_matter",
@@ -278,6 +284,7 @@ GCMS_TO_NCMS = Interface(
         ),
         Stream(
             name="appeals",
+            source_table="irb_proceeding",
             source_system="gcms",
             target_system="ncms",
             target_table="legal_matter",
@@ -290,6 +297,7 @@ GCMS_TO_NCMS = Interface(
         ),
         Stream(
             name="prra",
+            source_table="prra_application",
             source_system="gcms",
             target_system="ncms",
             target_table="legal_matter",
@@ -307,6 +315,7 @@ GCMS_TO_NCMS = Interface(
         ),
         Stream(
             name="travel_documents",
+            source_table="travel_document",
             source_system="gcms",
             target_system="ncms",
             target_table="travel_doc_info",

@@ -1,0 +1,364 @@
+"""GCMS (IRCC) suite: clients, reports, orders, re-keyed decisions, litigation, departures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import aliased
+
+from connectors import dialect
+from expectations.chart_sql import expected_authority, expected_order_type
+from expectations.common import mandatory
+from expectations.rules import InSet, Matches, Query, Rule, Scope
+from schemas import gcms
+from schemas.codes import (
+    COURT_FILE_PATTERN,
+    GROUND_CODES,
+    IRB_FILE_PATTERN,
+    LITIGATION_ENTRY_DAYS,
+    OUTCOMES,
+    UCI_PATTERN,
+    Authority,
+    OrderType,
+    WarrantType,
+    all_codes,
+)
+
+_FEED = "FEED:%"
+
+
+def _duplicate_clients(scope: Scope) -> Select:
+    """A client whose name, birth date and citizenship match an earlier-entered client."""
+    client, earlier = gcms.Client, aliased(gcms.Client)
+    return (
+        select(
+            client.uci.label("key"), client.surname.label("value"), earlier.uci.label("related_key")
+        )
+        .join(
+            earlier,
+            and_(
+                earlier.surname == client.surname,
+                earlier.given_name == client.given_name,
+                earlier.date_of_birth == client.date_of_birth,
+                earlier.citizenship == client.citizenship,
+                or_(
+                    earlier.entered_at < client.entered_at,
+                    and_(earlier.entered_at == client.entered_at, earlier.uci < client.uci),
+                ),
+            ),
+        )
+        .where(scope.changed(client.updated_at))
+    )
+
+
+def _order_facts() -> tuple[Any, Any, Any]:
+    order, principal = gcms.RemovalOrder, aliased(gcms.RemovalOrder)
+    authority = expected_authority(
+        order.irpa_ground, order.subject_status, order.non_compliance, order.is_vulnerable
+    )
+    order_type = expected_order_type(
+        order.irpa_ground,
+        order.subject_status,
+        order.non_compliance,
+        order.is_refugee_claimant,
+        principal.order_type,
+    )
+    return principal, authority, order_type
+
+
+def _wrong_authority(scope: Scope) -> Select:
+    order = gcms.RemovalOrder
+    principal, authority, _ = _order_facts()
+    return (
+        select(order.order_id.label("key"), order.issuing_authority.label("value"))
+        .outerjoin(principal, principal.order_id == order.principal_order_id)
+        .where(
+            order.entered_by.not_like(_FEED),
+            order.irpa_ground.in_(GROUND_CODES),
+            order.issuing_authority.is_not(None),
+            order.issuing_authority != authority,
+            scope.changed(order.updated_at),
+        )
+    )
+
+
+def _wrong_order_type(scope: Scope) -> Select:
+    order = gcms.RemovalOrder
+    principal, _, order_type = _order_facts()
+    return (
+        select(
+            order.order_id.label("key"),
+            order.order_type.label("value"),
+            principal.order_id.label("related_key"),
+        )
+        .outerjoin(principal, principal.order_id == order.principal_order_id)
+        .where(
+            order.entered_by.not_like(_FEED),
+            order.irpa_ground.in_(GROUND_CODES),
+            order.order_type.is_not(None),
+            order.order_type != order_type,
+            scope.changed(order.updated_at),
+        )
+    )
+
+
+def _made_in_future(scope: Scope) -> Select:
+    order = gcms.RemovalOrder
+    return select(order.order_id.label("key"), order.made_on.label("value")).where(
+        order.made_on > order.entered_at, scope.changed(order.updated_at)
+    )
+
+
+def _litigation_late(scope: Scope) -> Select:
+    lit = gcms.Litigation
+    deadline = dialect.add_days(lit.filed_on, LITIGATION_ENTRY_DAYS + 1)
+    return select(lit.litigation_id.label("key"), lit.filed_on.label("value")).where(
+        lit.entered_at >= deadline, scope.changed(lit.updated_at)
+    )
+
+
+def _departed_before_order(scope: Scope) -> Select:
+    departure, order = gcms.DepartureConfirmation, gcms.RemovalOrder
+    return (
+        select(
+            departure.confirmation_id.label("key"),
+            departure.departed_on.label("value"),
+            order.order_id.label("related_key"),
+        )
+        .join(order, order.order_id == departure.order_id)
+        .where(departure.departed_on < order.made_on, scope.changed(departure.updated_at))
+    )
+
+
+def _departed_during_stay(scope: Scope) -> Select:
+    departure, stay = gcms.DepartureConfirmation, gcms.Stay
+    return (
+        select(
+            departure.confirmation_id.label("key"),
+            departure.departed_on.label("value"),
+            stay.stay_id.label("related_key"),
+        )
+        .join(stay, stay.order_id == departure.order_id)
+        .where(
+            stay.starts_on <= departure.departed_on,
+            or_(stay.ends_on.is_(None), stay.ends_on > departure.departed_on),
+            or_(scope.changed(departure.updated_at), scope.changed(stay.updated_at)),
+        )
+    )
+
+
+def suite() -> list[Rule]:
+    """Every rule on GCMS's hand-typed records."""
+    gcms_outcomes = tuple(o.gcms for o in OUTCOMES)
+    return [
+        *mandatory("gcms", "client", "uci"),
+        Rule(
+            "gcms.client.duplicate",
+            "client: an earlier client has the same name, birth date and citizenship",
+            "gcms",
+            "client",
+            "uci",
+            "uci",
+            Query(_duplicate_clients),
+            defect_class="duplicate_client",
+            related=("gcms", "client"),
+        ),
+        *mandatory("gcms", "inadmissibility_report", "report_id", office="office_code"),
+        Rule(
+            "gcms.inadmissibility_report.uci.format",
+            "report: UCI must read 0000-0000 or 00-0000-0000",
+            "gcms",
+            "inadmissibility_report",
+            "report_id",
+            "uci",
+            Matches("uci", UCI_PATTERN),
+            defect_class="malformed_uci",
+            office="office_code",
+        ),
+        Rule(
+            "gcms.inadmissibility_report.irpa_ground.code",
+            "report: IRPA ground must be a known provision",
+            "gcms",
+            "inadmissibility_report",
+            "report_id",
+            "irpa_ground",
+            InSet("irpa_ground", GROUND_CODES),
+            defect_class="unknown_code",
+            office="office_code",
+        ),
+        Rule(
+            "gcms.inadmissibility_report.referral_file_no.format",
+            "report: the ID file number of a referral must read like 0003-1234567",
+            "gcms",
+            "inadmissibility_report",
+            "report_id",
+            "referral_file_no",
+            Matches("referral_file_no", IRB_FILE_PATTERN),
+            defect_class="malformed_irb_file",
+            office="office_code",
+        ),
+        *mandatory("gcms", "removal_order", "order_id"),
+        Rule(
+            "gcms.removal_order.uci.format",
+            "removal order: UCI must read 0000-0000 or 00-0000-0000",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "uci",
+            Matches("uci", UCI_PATTERN),
+            defect_class="malformed_uci",
+        ),
+        Rule(
+            "gcms.removal_order.irpa_ground.code",
+            "removal order: IRPA ground must be a known provision",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "irpa_ground",
+            InSet("irpa_ground", GROUND_CODES),
+            defect_class="unknown_code",
+        ),
+        Rule(
+            "gcms.removal_order.order_type.code",
+            "removal order: type must be departure, exclusion or deportation",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "order_type",
+            InSet("order_type", all_codes(OrderType)),
+            defect_class="unknown_code",
+        ),
+        Rule(
+            "gcms.removal_order.issuing_authority.code",
+            "removal order: issued by MD or ID",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "issuing_authority",
+            InSet("issuing_authority", all_codes(Authority)),
+            defect_class="unknown_code",
+        ),
+        Rule(
+            "gcms.removal_order.issuing_authority.chart",
+            "removal order: issuing authority is not the one the chart gives for its ground",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "issuing_authority",
+            Query(_wrong_authority),
+            defect_class="wrong_authority",
+        ),
+        Rule(
+            "gcms.removal_order.order_type.chart",
+            "removal order: order type is not the one the regulations give for its ground",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "order_type",
+            Query(_wrong_order_type),
+            defect_class="wrong_order_type",
+            related=("gcms", "removal_order"),
+        ),
+        Rule(
+            "gcms.removal_order.made_on.not_future",
+            "removal order: made on a date after the day it was entered",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "made_on",
+            Query(_made_in_future),
+            defect_class="future_date",
+        ),
+        *mandatory("gcms", "irb_decision", "decision_ref"),
+        Rule(
+            "gcms.irb_decision.irb_file_no.format",
+            "re-keyed IRB decision: IRB file number must read like TB1-12345 or 0003-1234567",
+            "gcms",
+            "irb_decision",
+            "decision_ref",
+            "irb_file_no",
+            Matches("irb_file_no", IRB_FILE_PATTERN),
+            defect_class="malformed_irb_file",
+            where="received_via = 'MANUAL'",
+        ),
+        Rule(
+            "gcms.irb_decision.outcome.code",
+            "re-keyed IRB decision: outcome must be a GCMS outcome code",
+            "gcms",
+            "irb_decision",
+            "decision_ref",
+            "outcome",
+            InSet("outcome", gcms_outcomes),
+            defect_class="unknown_code",
+            where="received_via = 'MANUAL'",
+        ),
+        *mandatory("gcms", "travel_document", "td_id"),
+        *mandatory("gcms", "prra_application", "prra_id"),
+        *mandatory("gcms", "litigation", "litigation_id"),
+        Rule(
+            "gcms.litigation.court_file_no.format",
+            "litigation: Federal Court file must read IMM-1234-20",
+            "gcms",
+            "litigation",
+            "litigation_id",
+            "court_file_no",
+            Matches("court_file_no", COURT_FILE_PATTERN),
+            defect_class="unknown_code",
+        ),
+        Rule(
+            "gcms.litigation.irb_file_no.format",
+            "litigation: IRB file number must read like TB1-12345",
+            "gcms",
+            "litigation",
+            "litigation_id",
+            "irb_file_no",
+            Matches("irb_file_no", IRB_FILE_PATTERN),
+            defect_class="malformed_irb_file",
+        ),
+        Rule(
+            "gcms.litigation.entered_on_time",
+            f"litigation: entered more than {LITIGATION_ENTRY_DAYS} days after it was filed",
+            "gcms",
+            "litigation",
+            "litigation_id",
+            "entered_at",
+            Query(_litigation_late),
+            defect_class="litigation_late",
+        ),
+        *mandatory("gcms", "stay_of_removal", "stay_id"),
+        *mandatory("gcms", "departure_confirmation", "confirmation_id"),
+        Rule(
+            "gcms.departure_confirmation.after_order",
+            "departure: confirmed as having left before the removal order was made",
+            "gcms",
+            "departure_confirmation",
+            "confirmation_id",
+            "departed_on",
+            Query(_departed_before_order),
+            defect_class="date_out_of_order",
+            related=("gcms", "removal_order"),
+        ),
+        Rule(
+            "gcms.departure_confirmation.no_active_stay",
+            "departure: the person was removed while a stay of removal was in effect",
+            "gcms",
+            "departure_confirmation",
+            "confirmation_id",
+            "departed_on",
+            Query(_departed_during_stay),
+            defect_class="removal_during_stay",
+            related=("gcms", "stay_of_removal"),
+        ),
+        *mandatory("gcms", "warrant", "warrant_no"),
+        Rule(
+            "gcms.warrant.warrant_type.code",
+            "warrant: type must be a known warrant type",
+            "gcms",
+            "warrant",
+            "warrant_no",
+            "warrant_type",
+            InSet("warrant_type", all_codes(WarrantType)),
+            defect_class="unknown_code",
+        ),
+    ]

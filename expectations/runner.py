@@ -1,0 +1,55 @@
+"""Run the suites for a scope: refresh reconciliation, run each rule, keep the findings."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors import dialect
+from expectations import cross, domain, gcms, ncms, nova
+from expectations.findings import RuleOutcome
+from expectations.sql import query
+
+if TYPE_CHECKING:
+    from connectors import Connectors
+    from expectations.rules import Rule, Scope
+
+#: Every suite, one module per dataset.
+SUITES = {
+    "nova": nova.suite,
+    "gcms": gcms.suite,
+    "ncms": ncms.suite,
+    "cross": cross.suite,
+    "domain": domain.suite,
+}
+
+
+def all_rules() -> list[Rule]:
+    """Every rule of every suite."""
+    return [rule for suite in SUITES.values() for rule in suite()]
+
+
+def problem(exc: BaseException) -> str:
+    """One line saying why a rule could not run."""
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {lines[0] if lines else ''}"
+
+
+def run_sql(connectors: Connectors, rules: list[Rule], scope: Scope) -> list[RuleOutcome]:
+    """Each rule as one hand-written SQL query (the benchmark baseline, and a fallback)."""
+    outcomes = []
+    for rule in rules:
+        outcome = RuleOutcome(rule)
+        started = time.perf_counter()
+        try:
+            with connectors[rule.database].connect() as conn:
+                _, rows = dialect.fetch_raw(conn, query(rule, scope))
+            outcome.failures = [tuple(row) for row in rows]  # type: ignore[misc]
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            outcome.error = problem(exc)
+        outcome.seconds = time.perf_counter() - started
+        outcomes.append(outcome)
+    return outcomes

@@ -47,7 +47,7 @@ def run_sql(connectors: Connectors, rules: list[Rule], scope: Scope) -> list[Rul
         try:
             with connectors[rule.database].connect() as conn:
                 _, rows = dialect.fetch_raw(conn, query(rule, scope))
-            outcome.failures = [tuple(row) for row in rows]  # type: ignore[misc]
+            outcome.failures = [tuple(row) for row in rows]
         except (SQLAlchemyError, OSError, ValueError) as exc:
             outcome.error = problem(exc)
         outcome.seconds = time.perf_counter() - started

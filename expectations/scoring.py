@@ -56,8 +56,8 @@ def score(connectors: Connectors, *, scope: str | None = None) -> dict[str, Any]
     per_rule: dict[str, dict[str, int]] = defaultdict(lambda: {"findings": 0, "unmatched": 0})
     clean = 0
     for rule, severity, system, table, key, r_system, r_table, r_key in findings:
-        records = [(system, table, key)]
-        if r_key is not None:
+        records: list[tuple[str, str, str]] = [(system, table, key)]
+        if r_key is not None and r_system is not None and r_table is not None:
             records.append((r_system, r_table, r_key))
         matched = [record for record in records if record in planted_keys]
         klass = rule_class.get(rule)

@@ -163,8 +163,8 @@ def malformed_irb_file(correct: str) -> Callable[[random.Random], str]:
 
     def corrupt(rng: random.Random) -> str:
         kind = rng.randrange(3)
-        if kind == 0:
-            return correct[:-1]
+        if kind == 0:  # a digit short (an ID number takes 5-8 digits: a letter O instead)
+            return correct[:-1] if correct[0].isalpha() else "O" + correct[1:]
         if kind == 1:
             return correct.replace("-", "", 1)
         return correct.replace("-", " ", 1)

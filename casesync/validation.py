@@ -1,0 +1,118 @@
+"""`casesync validate` and `casesync score`: the checks analysts work from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+
+from casesync.database import require_current
+from casesync.errors import CasesyncError
+from casesync.settings import DATABASES
+from connectors import Connectors
+from schemas.control import SyncRun, ValidationRun
+
+if TYPE_CHECKING:
+    from casesync.settings import Settings
+
+
+class ValidationFailed(CasesyncError):
+    """Rules that could not run (the others ran; their findings are kept)."""
+
+
+def latest_night(connectors: Connectors, interfaces: list[str]) -> dt.date:
+    """The latest night every interface has run successfully."""
+    nights = []
+    with connectors.control.connect() as conn:
+        for name in interfaces:
+            night = conn.execute(
+                select(SyncRun.night).where(SyncRun.interface == name, SyncRun.status == "succeeded")
+                .order_by(SyncRun.night.desc()).limit(1)
+            ).scalar()  # fmt: skip
+            if night is None:
+                raise CasesyncError(f"{name} has never run: sync a night before validating")
+            nights.append(night)
+    return min(nights)
+
+
+def validate(settings: Settings, *, night: dt.date | None = None, engine: str = "gx") -> dict[str, Any]:
+    """Validate one night's changes (`night`), or everything (`night` None); keep the findings."""
+    from casesync.sync import active_interfaces
+    from expectations import findings, reconcile, runner
+    from expectations.rules import Scope
+
+    connectors = Connectors.from_settings(settings)
+    started = time.perf_counter()
+    try:
+        require_current(connectors, DATABASES)
+        names = [i.name for i in active_interfaces(settings)]
+        scope = Scope("night", night) if night else Scope("full", latest_night(connectors, names))
+        refreshed = reconcile.refresh(connectors)
+        rules = runner.all_rules()
+        docs = None
+        checked = time.perf_counter()
+        if engine == "gx":
+            from expectations.gx import run_gx
+
+            docs_dir = settings.data_docs_dir / scope.name.replace(":", "-")
+            shutil.rmtree(docs_dir, ignore_errors=True)
+            outcomes, docs = run_gx(connectors, rules, scope, docs_dir)
+        else:
+            outcomes = runner.run_sql(connectors, rules, scope)
+        rule_seconds = time.perf_counter() - checked
+        with connectors.control.begin() as conn:
+            written = findings.replace(conn, scope, outcomes)
+        errors = {o.rule.name: o.error for o in outcomes if o.error}
+        by_severity = Counter(o.rule.severity.value for o in outcomes for _ in o.failures)
+        summary = {
+            "scope": scope.name,
+            "engine": engine,
+            "rules": len(rules),
+            "rules_failed": sum(1 for o in outcomes if o.failures),
+            "rules_errored": len(errors),
+            "findings": written,
+            "errors": by_severity.get("error", 0),
+            "warnings": by_severity.get("warning", 0),
+            "seconds": round(time.perf_counter() - started, 3),
+            "rule_seconds": round(rule_seconds, 3),
+            "refreshed": sum(refreshed.values()),
+            "data_docs": docs,
+            "failed_rules": {o.rule.name: len(o.failures) for o in outcomes if o.failures},
+            "rule_errors": errors,
+        }
+        with connectors.control.begin() as conn:
+            conn.execute(
+                insert(ValidationRun).values(
+                    scope=scope.name, status="errored" if errors else "succeeded",
+                    rules_run=len(rules), rules_failed=summary["rules_failed"], rules_errored=len(errors),
+                    findings=written, seconds=summary["seconds"],
+                    started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    summary=json.dumps(summary, default=str),
+                )
+            )  # fmt: skip
+    finally:
+        connectors.dispose()
+    if errors:
+        listed = "; ".join(f"{name}: {why}" for name, why in errors.items())
+        raise ValidationFailed(f"{len(errors)} rule(s) could not run ({listed}); the other rules ran")
+    return summary
+
+
+def score(settings: Settings, *, scope: str | None = None) -> dict[str, Any]:
+    """Findings against the planted defects, per class."""
+    from expectations.scoring import score as compute
+
+    connectors = Connectors.from_settings(settings)
+    try:
+        require_current(connectors, ("control", "ground_truth"))
+        return compute(connectors, scope=scope)
+    finally:
+        connectors.dispose()
+
+
+

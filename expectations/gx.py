@@ -1,0 +1,301 @@
+"""Run the rules with Great Expectations (GX Core 1.x), as SQL on the databases.
+
+Column rules on the same rows become one expectation suite validated against
+a query asset (the table's rows in scope: hand-typed, changed in the night);
+every failing record comes back through `unexpected_index_column_names`.
+Query rules become UnexpectedRowsExpectations. GX caps the unexpected rows it
+returns at 200; `ExpectNoUnexpectedRows` fetches them all (it relies on GX's
+query-table metric helpers: re-check on a GX upgrade). GX builds its own
+engine from each connector's URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import literal_column, select
+
+from expectations.findings import RuleOutcome
+from expectations.rules import InOrder, InSet, Matches, NotNull, Query, Rule, Scope
+from expectations.sql import in_scope, query
+from schemas import metadata_for
+
+if TYPE_CHECKING:
+    from connectors import Connectors
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+#: GX logs hundreds of INFO lines at import; only warnings are worth an operator's time.
+for _name in ("great_expectations", "great_expectations.data_context.types.base"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+#: Every unexpected record, whatever the count (GX uses it as a LIMIT).
+_ALL = 100_000_000
+
+
+def _render(conn_dialect: Any, statement: Any) -> str:
+    return str(statement.compile(dialect=conn_dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _expectation_classes() -> tuple[Any, Any]:
+    """GX's expectation module, and the all-rows variant of UnexpectedRowsExpectation."""
+    import great_expectations.expectations as gxe
+    from great_expectations.core.metric_domain_types import MetricDomainTypes
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.metrics.metric_provider import metric_value
+    from great_expectations.expectations.metrics.query_metrics.query_table.query_table import (
+        QueryTable,
+    )
+
+    if "ExpectNoUnexpectedRows" in globals():
+        return gxe, globals()["ExpectNoUnexpectedRows"]
+
+    class UnexpectedRowsQueryTableAll(QueryTable):  # type: ignore[misc]
+        """The rows of an unexpected-rows query, all of them."""
+
+        metric_name = "unexpected_rows_query.table_all"
+        value_keys = ("unexpected_rows_query",)
+        query_param_name: ClassVar[str] = "unexpected_rows_query"
+
+        @metric_value(engine=SqlAlchemyExecutionEngine)  # type: ignore[misc]
+        def _sqlalchemy(
+            cls,
+            execution_engine: Any,
+            metric_domain_kwargs: Any,
+            metric_value_kwargs: Any,
+            metrics: Any,
+            runtime_configuration: Any,
+        ) -> Any:
+            selectable, _, _ = execution_engine.get_compute_domain(
+                metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
+            )
+            sql = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
+                query=cls._get_query_from_metric_value_kwargs(metric_value_kwargs),
+                batch_selectable=selectable,
+                execution_engine=execution_engine,
+            )
+            return cls._get_sqlalchemy_records_from_substituted_batch_subquery(
+                substituted_batch_subquery=sql, execution_engine=execution_engine, fetch_all=True
+            )
+
+    class ExpectNoUnexpectedRows(gxe.UnexpectedRowsExpectation):  # type: ignore[misc]
+        """UnexpectedRowsExpectation whose complete result lists every unexpected row."""
+
+        metric_dependencies = ("unexpected_rows_query.table_all", "unexpected_rows_query.row_count")
+
+        def _validate(self, metrics: Any, runtime_configuration: Any = None, execution_engine: Any = None) -> Any:
+            metrics = dict(metrics)
+            metrics["unexpected_rows_query.table"] = metrics.pop("unexpected_rows_query.table_all")
+            return super()._validate(metrics, runtime_configuration, execution_engine)
+
+    globals()["ExpectNoUnexpectedRows"] = ExpectNoUnexpectedRows
+    return gxe, ExpectNoUnexpectedRows
+
+
+def make_context(docs_dir: Path) -> Any:
+    """An in-memory GX context whose Data Docs site is written to `docs_dir`."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites={
+            "casesync": {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _expectation(gxe: Any, rule: Rule) -> Any:
+    check = rule.check
+    if isinstance(check, NotNull):
+        return gxe.ExpectColumnValuesToNotBeNull(column=check.column)
+    if isinstance(check, Matches):
+        return gxe.ExpectColumnValuesToMatchRegex(column=check.column, regex=check.pattern)
+    if isinstance(check, InSet):
+        return gxe.ExpectColumnValuesToBeInSet(column=check.column, value_set=list(check.values))
+    if isinstance(check, InOrder):
+        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=check.later, column_B=check.earlier, or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        )  # fmt: skip
+    raise TypeError(f"{rule.name}: not a column check")
+
+
+def _columns(rule: Rule) -> set[str]:
+    check = rule.check
+    if isinstance(check, InOrder):
+        return {check.earlier, check.later}
+    return {rule.column} if rule.column else set()
+
+
+class GxValidation:
+    """One validation run: a context, a datasource per database, suites from the rules."""
+
+    def __init__(self, connectors: Connectors, scope: Scope, docs_dir: Path) -> None:
+        import great_expectations as gx
+
+        self.gx = gx
+        self.gxe, self.all_rows = _expectation_classes()
+        self.connectors = connectors
+        self.scope = scope
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        self.context = make_context(docs_dir)
+        self._sources: dict[str, Any] = {}
+        self._names = 0
+
+    def _name(self, stem: str) -> str:
+        self._names += 1
+        return f"{stem}_{self._names}"
+
+    def _source(self, database: str) -> Any:
+        if database not in self._sources:
+            url = self.connectors[database].url
+            self._sources[database] = self.context.data_sources.add_sql(name=database, connection_string=url)
+        return self._sources[database]
+
+    def _run(self, database: str, asset_sql: str, suite_name: str, expectations: list[tuple[Rule, Any]], index: list[str] | None) -> Any:
+        source = self._source(database)
+        asset = source.add_query_asset(name=self._name(suite_name), query=asset_sql)
+        batch = asset.add_batch_definition_whole_table("rows")
+        suite = self.context.suites.add(self.gx.ExpectationSuite(name=self._name(suite_name)))
+        for rule, expectation in expectations:
+            expectation.meta = {"rule": rule.name, "description": rule.description, "severity": rule.severity.value}
+            suite.add_expectation(expectation)
+        definition = self.context.validation_definitions.add(
+            self.gx.ValidationDefinition(name=self._name(suite_name), data=batch, suite=suite)
+        )
+        result_format: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": _ALL}
+        if index:
+            result_format["unexpected_index_column_names"] = index
+        return definition.run(result_format=result_format)
+
+    def column_rules(self, rules: list[Rule]) -> list[RuleOutcome]:
+        """Column rules grouped by the rows they check: one suite per table and condition."""
+        groups: dict[tuple[str, str, str | None, bool], list[Rule]] = defaultdict(list)
+        for rule in rules:
+            groups[(rule.system, rule.table, rule.where, rule.hand_typed)].append(rule)
+        outcomes = []
+        for (system, table_name, _, _), group in groups.items():
+            table = metadata_for(system).tables[table_name]
+            key = group[0].key
+            office = group[0].office
+            names = sorted({key, *(office and [office] or []), *(c for r in group for c in _columns(r))})
+            statement = select(*(table.c[name] for name in names)).where(*in_scope(group[0], table, self.scope))
+            dialect = self.connectors[system].engine.dialect
+            index = [key] + ([office] if office else [])
+            started = time.perf_counter()
+            mine = [RuleOutcome(rule) for rule in group]
+            try:
+                result = self._run(system, _render(dialect, statement), f"{system}_{table_name}", [(r, _expectation(self.gxe, r)) for r in group], index)
+            except Exception as exc:  # a table that is missing, a database that is down
+                for outcome in mine:
+                    outcome.error = _problem(exc)
+                outcomes.extend(mine)
+                continue
+            by_rule = {outcome.rule.name: outcome for outcome in mine}
+            for item in result.results:
+                outcome = by_rule[item.expectation_config.meta["rule"]]
+                if (error := _raised(item.exception_info)) is not None:
+                    outcome.error = error
+                    continue
+                column = outcome.rule.column
+                for row in item.result.get("unexpected_index_list") or []:
+                    value = row.get(column) if column else None
+                    outcome.failures.append((str(row[key]), None if value is None else str(value), None, row.get(office) if office else None))
+            elapsed = (time.perf_counter() - started) / max(1, len(mine))
+            for outcome in mine:
+                outcome.seconds = elapsed
+            outcomes.extend(mine)
+        return outcomes
+
+    def query_rules(self, rules: list[Rule]) -> list[RuleOutcome]:
+        """Query rules as UnexpectedRowsExpectations, one suite per database."""
+        by_database: dict[str, list[Rule]] = defaultdict(list)
+        for rule in rules:
+            by_database[rule.database].append(rule)
+        outcomes = []
+        for database, group in by_database.items():
+            dialect = self.connectors[database].engine.dialect
+            expectations = []
+            for rule in group:
+                # str.format fills {batch}: the rule's own braces (regex quantifiers) are doubled.
+                sql = _render(dialect, query(rule, self.scope)).replace("{", "{{").replace("}", "}}")
+                # GX substitutes {batch}: here a one-row batch joined to the rule's rows.
+                expectations.append((rule, self.all_rows(unexpected_rows_query=f"SELECT failing.* FROM ({sql}) failing CROSS JOIN {{batch}} one_row", description=rule.description)))
+            one_row = _render(dialect, select(literal_column("1").label("one")))
+            started = time.perf_counter()
+            mine = [RuleOutcome(rule) for rule in group]
+            try:
+                result = self._run(database, one_row, f"{database}_queries", expectations, None)
+            except Exception as exc:
+                for outcome in mine:
+                    outcome.error = _problem(exc)
+                outcomes.extend(mine)
+                continue
+            by_rule = {outcome.rule.name: outcome for outcome in mine}
+            for item in result.results:
+                outcome = by_rule[item.expectation_config.meta["rule"]]
+                if (error := _raised(item.exception_info)) is not None:
+                    outcome.error = error
+                    continue
+                for row in item.result.get("details", {}).get("unexpected_rows", []):
+                    outcome.failures.append((str(row["key"]), _text(row.get("value")), _text(row.get("related_key")), row.get("office")))
+            elapsed = (time.perf_counter() - started) / max(1, len(mine))
+            for outcome in mine:
+                outcome.seconds = elapsed
+            outcomes.extend(mine)
+        return outcomes
+
+    def build_docs(self) -> str:
+        """Write the Data Docs site; the path of its index page."""
+        urls = self.context.build_data_docs()
+        return str(next(iter(urls.values())))
+
+
+def _raised(info: Any) -> str | None:
+    """The first exception GX caught while computing an expectation (it nests them per metric)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        message = str(info.get("exception_message") or "failed").strip().splitlines()
+        return (message[0] if message else "failed")[:500]
+    for value in info.values():
+        if isinstance(value, dict) and (found := _raised(value)) is not None:
+            return found
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _problem(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {lines[0] if lines else ''}"[:500]
+
+
+def run_gx(connectors: Connectors, rules: list[Rule], scope: Scope, docs_dir: Path) -> tuple[list[RuleOutcome], str]:
+    """Run every rule with GX; the outcomes (in the rules' order) and the Data Docs index."""
+    run = GxValidation(connectors, scope, docs_dir)
+    column = [r for r in rules if not isinstance(r.check, Query)]
+    queried = [r for r in rules if isinstance(r.check, Query)]
+    outcomes = {o.rule.name: o for o in run.column_rules(column) + run.query_rules(queried)}
+    docs = run.build_docs()
+    return [outcomes[rule.name] for rule in rules], docs

@@ -152,9 +152,13 @@ def seed_command(
 
     settings = get_settings()
     options = parse_options(
-        files=files, days=days, start=start, defect_rate=defect_rate, seed=seed,
+        files=files,
+        days=days,
+        start=start,
+        defect_rate=defect_rate,
+        seed=seed,
         mode=settings.interop_mode.value,
-    )  # fmt: skip
+    )
     with progress_bar(sys.stderr.isatty()) as progress:
         result = run_seed(settings, options, replace=replace, progress=progress)
     _emit(result, as_json, _seed_summary)
@@ -187,11 +191,13 @@ def _run_table(results: list[Any]) -> None:
     table = Table(*columns)
     for result in results:
         table.add_row(
-            result.night.isoformat(), result.interface, result.kind,
+            result.night.isoformat(),
+            result.interface,
+            result.kind,
             *(str(result.total(k)) for k in ("extracted", "inserted", "updated")),
             str(result.total("unchanged") + result.total("older")),
             str(result.total("quarantined")),
-        )  # fmt: skip
+        )
     console.print(table)
     for result in results:
         console.print(
@@ -306,6 +312,83 @@ def _replay_summary(results: list[Any]) -> None:
                 console.print(
                     f"  ... {len(stream.diff) - 50} more in {stream.name} (use --json for all)"
                 )
+
+
+@app.command()
+@explained
+def validate(
+    night: Annotated[
+        str | None, typer.Option(help="Validate this night's changes, YYYY-MM-DD.")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Validate everything, as of the latest night.")
+    ] = False,
+    engine: Annotated[
+        str, typer.Option(help="gx (Great Expectations) or sql (the same rules as plain SQL).")
+    ] = "gx",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run the validation rules; write one finding per failing record per rule, and Data Docs."""
+    from casesync import sync as jobs
+    from casesync.errors import BadInput
+    from casesync.settings import get_settings
+    from casesync.validation import validate as run
+
+    if (night is None) == (not full):
+        raise BadInput("give exactly one of --night YYYY-MM-DD or --full")
+    if engine not in ("gx", "sql"):
+        raise BadInput(f"--engine must be gx or sql (got {engine!r})")
+    chosen = jobs.parse_night(night) if night else None
+    result = run(get_settings(), night=chosen, engine=engine)
+    _emit(result, as_json, _validation_summary)
+
+
+def _validation_summary(result: dict[str, Any]) -> None:
+    console.print(
+        f"{result['scope']}: {result['rules']} rules in {result['rule_seconds']:.1f} s "
+        f"({result['engine']}); {result['errors']:,} error and {result['warnings']:,} "
+        f"warning findings from {result['rules_failed']} rules."
+    )
+    for rule, count in sorted(result["failed_rules"].items(), key=lambda kv: -kv[1]):
+        console.print(f"  {count:>7,}  {rule}", markup=False)
+    if result.get("data_docs"):
+        console.print(f"Data Docs: {result['data_docs']}", markup=False)
+
+
+@app.command()
+@explained
+def score(
+    scope: Annotated[
+        str | None, typer.Option(help="Only findings of one validation: full or night:YYYY-MM-DD.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Compare findings with the defects the simulator planted: recall and precision per class."""
+    from casesync.settings import get_settings
+    from casesync.validation import score as run
+
+    result = run(get_settings(), scope=scope)
+    if as_json:
+        shown = {k: result[k] for k in ("classes", "overall", "clean_findings")}
+        sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table("defect class", "planted", "found", "recall", "precision")
+    for name, entry in result["classes"].items():
+        table.add_row(
+            name,
+            str(entry["planted"]),
+            str(entry["found"]),
+            "-" if entry["recall"] is None else f"{entry['recall']:.3f}",
+            "-" if entry["precision"] is None else f"{entry['precision']:.3f}",
+        )
+    console.print(table)
+    overall = result["overall"]
+    console.print(
+        f"overall recall {overall['recall']}, precision {overall['precision']}; "
+        f"error findings matching no planted defect: {result['clean_findings']}"
+    )
 
 
 bench_app = typer.Typer(help="Benchmarks, each against a baseline run in the same process.")

@@ -30,17 +30,22 @@ def latest_night(connectors: Connectors, interfaces: list[str]) -> dt.date:
     nights = []
     with connectors.control.connect() as conn:
         for name in interfaces:
-            night = conn.execute(
-                select(SyncRun.night).where(SyncRun.interface == name, SyncRun.status == "succeeded")
-                .order_by(SyncRun.night.desc()).limit(1)
-            ).scalar()  # fmt: skip
+            newest = (
+                select(SyncRun.night)
+                .where(SyncRun.interface == name, SyncRun.status == "succeeded")
+                .order_by(SyncRun.night.desc())
+                .limit(1)
+            )
+            night = conn.execute(newest).scalar()
             if night is None:
                 raise CasesyncError(f"{name} has never run: sync a night before validating")
             nights.append(night)
     return min(nights)
 
 
-def validate(settings: Settings, *, night: dt.date | None = None, engine: str = "gx") -> dict[str, Any]:
+def validate(
+    settings: Settings, *, night: dt.date | None = None, engine: str = "gx"
+) -> dict[str, Any]:
     """Validate one night's changes (`night`), or everything (`night` None); keep the findings."""
     from casesync.sync import active_interfaces
     from expectations import findings, reconcile, runner
@@ -88,18 +93,24 @@ def validate(settings: Settings, *, night: dt.date | None = None, engine: str = 
         with connectors.control.begin() as conn:
             conn.execute(
                 insert(ValidationRun).values(
-                    scope=scope.name, status="errored" if errors else "succeeded",
-                    rules_run=len(rules), rules_failed=summary["rules_failed"], rules_errored=len(errors),
-                    findings=written, seconds=summary["seconds"],
+                    scope=scope.name,
+                    status="errored" if errors else "succeeded",
+                    rules_run=len(rules),
+                    rules_failed=summary["rules_failed"],
+                    rules_errored=len(errors),
+                    findings=written,
+                    seconds=summary["seconds"],
                     started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
                     summary=json.dumps(summary, default=str),
                 )
-            )  # fmt: skip
+            )
     finally:
         connectors.dispose()
     if errors:
         listed = "; ".join(f"{name}: {why}" for name, why in errors.items())
-        raise ValidationFailed(f"{len(errors)} rule(s) could not run ({listed}); the other rules ran")
+        raise ValidationFailed(
+            f"{len(errors)} rule(s) could not run ({listed}); the other rules ran"
+        )
     return summary
 
 
@@ -113,6 +124,3 @@ def score(settings: Settings, *, scope: str | None = None) -> dict[str, Any]:
         return compute(connectors, scope=scope)
     finally:
         connectors.dispose()
-
-
-

@@ -15,7 +15,6 @@ import logging
 import os
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import literal_column, select
@@ -26,6 +25,8 @@ from expectations.sql import in_scope, query
 from schemas import metadata_for
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from connectors import Connectors
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -54,14 +55,14 @@ def _expectation_classes() -> tuple[Any, Any]:
     if "ExpectNoUnexpectedRows" in globals():
         return gxe, globals()["ExpectNoUnexpectedRows"]
 
-    class UnexpectedRowsQueryTableAll(QueryTable):  # type: ignore[misc]
+    class UnexpectedRowsQueryTableAll(QueryTable):
         """The rows of an unexpected-rows query, all of them."""
 
         metric_name = "unexpected_rows_query.table_all"
         value_keys = ("unexpected_rows_query",)
         query_param_name: ClassVar[str] = "unexpected_rows_query"
 
-        @metric_value(engine=SqlAlchemyExecutionEngine)  # type: ignore[misc]
+        @metric_value(engine=SqlAlchemyExecutionEngine)
         def _sqlalchemy(
             cls,
             execution_engine: Any,
@@ -82,12 +83,14 @@ def _expectation_classes() -> tuple[Any, Any]:
                 substituted_batch_subquery=sql, execution_engine=execution_engine, fetch_all=True
             )
 
-    class ExpectNoUnexpectedRows(gxe.UnexpectedRowsExpectation):  # type: ignore[misc]
+    class ExpectNoUnexpectedRows(gxe.UnexpectedRowsExpectation):
         """UnexpectedRowsExpectation whose complete result lists every unexpected row."""
 
         metric_dependencies = ("unexpected_rows_query.table_all", "unexpected_rows_query.row_count")
 
-        def _validate(self, metrics: Any, runtime_configuration: Any = None, execution_engine: Any = None) -> Any:
+        def _validate(
+            self, metrics: Any, runtime_configuration: Any = None, execution_engine: Any = None
+        ) -> Any:
             metrics = dict(metrics)
             metrics["unexpected_rows_query.table"] = metrics.pop("unexpected_rows_query.table_all")
             return super()._validate(metrics, runtime_configuration, execution_engine)
@@ -111,7 +114,10 @@ def make_context(docs_dir: Path) -> Any:
             "casesync": {
                 "class_name": "SiteBuilder",
                 "show_how_to_buttons": False,
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             }
         },
@@ -131,9 +137,11 @@ def _expectation(gxe: Any, rule: Rule) -> Any:
         return gxe.ExpectColumnValuesToBeInSet(column=check.column, value_set=list(check.values))
     if isinstance(check, InOrder):
         return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=check.later, column_B=check.earlier, or_equal=True,
+            column_A=check.later,
+            column_B=check.earlier,
+            or_equal=True,
             ignore_row_if="either_value_is_missing",
-        )  # fmt: skip
+        )
     raise TypeError(f"{rule.name}: not a column check")
 
 
@@ -166,21 +174,37 @@ class GxValidation:
     def _source(self, database: str) -> Any:
         if database not in self._sources:
             url = self.connectors[database].url
-            self._sources[database] = self.context.data_sources.add_sql(name=database, connection_string=url)
+            self._sources[database] = self.context.data_sources.add_sql(
+                name=database, connection_string=url
+            )
         return self._sources[database]
 
-    def _run(self, database: str, asset_sql: str, suite_name: str, expectations: list[tuple[Rule, Any]], index: list[str] | None) -> Any:
+    def _run(
+        self,
+        database: str,
+        asset_sql: str,
+        suite_name: str,
+        expectations: list[tuple[Rule, Any]],
+        index: list[str] | None,
+    ) -> Any:
         source = self._source(database)
         asset = source.add_query_asset(name=self._name(suite_name), query=asset_sql)
         batch = asset.add_batch_definition_whole_table("rows")
         suite = self.context.suites.add(self.gx.ExpectationSuite(name=self._name(suite_name)))
         for rule, expectation in expectations:
-            expectation.meta = {"rule": rule.name, "description": rule.description, "severity": rule.severity.value}
+            expectation.meta = {
+                "rule": rule.name,
+                "description": rule.description,
+                "severity": rule.severity.value,
+            }
             suite.add_expectation(expectation)
         definition = self.context.validation_definitions.add(
             self.gx.ValidationDefinition(name=self._name(suite_name), data=batch, suite=suite)
         )
-        result_format: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": _ALL}
+        result_format: dict[str, Any] = {
+            "result_format": "COMPLETE",
+            "partial_unexpected_count": _ALL,
+        }
         if index:
             result_format["unexpected_index_column_names"] = index
         return definition.run(result_format=result_format)
@@ -195,14 +219,24 @@ class GxValidation:
             table = metadata_for(system).tables[table_name]
             key = group[0].key
             office = group[0].office
-            names = sorted({key, *(office and [office] or []), *(c for r in group for c in _columns(r))})
-            statement = select(*(table.c[name] for name in names)).where(*in_scope(group[0], table, self.scope))
+            names = sorted(
+                {key, *((office and [office]) or []), *(c for r in group for c in _columns(r))}
+            )
+            statement = select(*(table.c[name] for name in names)).where(
+                *in_scope(group[0], table, self.scope)
+            )
             dialect = self.connectors[system].engine.dialect
             index = [key] + ([office] if office else [])
             started = time.perf_counter()
             mine = [RuleOutcome(rule) for rule in group]
             try:
-                result = self._run(system, _render(dialect, statement), f"{system}_{table_name}", [(r, _expectation(self.gxe, r)) for r in group], index)
+                result = self._run(
+                    system,
+                    _render(dialect, statement),
+                    f"{system}_{table_name}",
+                    [(r, _expectation(self.gxe, r)) for r in group],
+                    index,
+                )
             except Exception as exc:  # a table that is missing, a database that is down
                 for outcome in mine:
                     outcome.error = _problem(exc)
@@ -217,7 +251,14 @@ class GxValidation:
                 column = outcome.rule.column
                 for row in item.result.get("unexpected_index_list") or []:
                     value = row.get(column) if column else None
-                    outcome.failures.append((str(row[key]), None if value is None else str(value), None, row.get(office) if office else None))
+                    outcome.failures.append(
+                        (
+                            str(row[key]),
+                            None if value is None else str(value),
+                            None,
+                            row.get(office) if office else None,
+                        )
+                    )
             elapsed = (time.perf_counter() - started) / max(1, len(mine))
             for outcome in mine:
                 outcome.seconds = elapsed
@@ -235,9 +276,19 @@ class GxValidation:
             expectations = []
             for rule in group:
                 # str.format fills {batch}: the rule's own braces (regex quantifiers) are doubled.
-                sql = _render(dialect, query(rule, self.scope)).replace("{", "{{").replace("}", "}}")
+                sql = (
+                    _render(dialect, query(rule, self.scope)).replace("{", "{{").replace("}", "}}")
+                )
                 # GX substitutes {batch}: here a one-row batch joined to the rule's rows.
-                expectations.append((rule, self.all_rows(unexpected_rows_query=f"SELECT failing.* FROM ({sql}) failing CROSS JOIN {{batch}} one_row", description=rule.description)))
+                expectations.append(
+                    (
+                        rule,
+                        self.all_rows(
+                            unexpected_rows_query=_joined(sql),
+                            description=rule.description,
+                        ),
+                    )
+                )
             one_row = _render(dialect, select(literal_column("1").label("one")))
             started = time.perf_counter()
             mine = [RuleOutcome(rule) for rule in group]
@@ -255,7 +306,14 @@ class GxValidation:
                     outcome.error = error
                     continue
                 for row in item.result.get("details", {}).get("unexpected_rows", []):
-                    outcome.failures.append((str(row["key"]), _text(row.get("value")), _text(row.get("related_key")), row.get("office")))
+                    outcome.failures.append(
+                        (
+                            str(row["key"]),
+                            _text(row.get("value")),
+                            _text(row.get("related_key")),
+                            row.get("office"),
+                        )
+                    )
             elapsed = (time.perf_counter() - started) / max(1, len(mine))
             for outcome in mine:
                 outcome.seconds = elapsed
@@ -266,6 +324,11 @@ class GxValidation:
         """Write the Data Docs site; the path of its index page."""
         urls = self.context.build_data_docs()
         return str(next(iter(urls.values())))
+
+
+def _joined(sql: str) -> str:
+    """The rule's rows, joined to the one-row batch GX substitutes for {batch}."""
+    return f"SELECT failing.* FROM ({sql}) failing CROSS JOIN {{batch}} one_row"
 
 
 def _raised(info: Any) -> str | None:
@@ -291,7 +354,9 @@ def _problem(exc: BaseException) -> str:
     return f"{type(original).__name__}: {lines[0] if lines else ''}"[:500]
 
 
-def run_gx(connectors: Connectors, rules: list[Rule], scope: Scope, docs_dir: Path) -> tuple[list[RuleOutcome], str]:
+def run_gx(
+    connectors: Connectors, rules: list[Rule], scope: Scope, docs_dir: Path
+) -> tuple[list[RuleOutcome], str]:
     """Run every rule with GX; the outcomes (in the rules' order) and the Data Docs index."""
     run = GxValidation(connectors, scope, docs_dir)
     column = [r for r in rules if not isinstance(r.check, Query)]

@@ -57,7 +57,7 @@ def validate(
         require_current(connectors, DATABASES)
         names = [i.name for i in active_interfaces(settings)]
         scope = Scope("night", night) if night else Scope("full", latest_night(connectors, names))
-        refreshed = reconcile.refresh(connectors)
+        refreshed, unread = reconcile.refresh(connectors)
         rules = runner.all_rules()
         docs = None
         checked = time.perf_counter()
@@ -73,6 +73,7 @@ def validate(
         with connectors.control.begin() as conn:
             written = findings.replace(conn, scope, outcomes)
         errors = {o.rule.name: o.error for o in outcomes if o.error}
+        errors.update({f"reconcile:{name}": why for name, why in unread.items()})
         by_severity = Counter(o.rule.severity.value for o in outcomes for _ in o.failures)
         summary = {
             "scope": scope.name,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +34,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 #: GX logs hundreds of INFO lines at import; only warnings are worth an operator's time.
 for _name in ("great_expectations", "great_expectations.data_context.types.base"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+
+warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
 
 #: Every unexpected record, whatever the count (GX uses it as a LIMIT).
 _ALL = 100_000_000

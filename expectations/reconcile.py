@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from sqlalchemy import String, and_, cast, insert, literal, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors import dialect
 from schemas import control, gcms, metadata_for, ncms, nova
@@ -158,9 +159,16 @@ SOURCES: tuple[Source, ...] = (
 )
 
 
-def refresh(connectors: Connectors, *, through: dt.datetime | None = None) -> dict[str, int]:
-    """Copy every row changed since the last refresh (up to `through`) into the control tables."""
-    counts = {}
+def refresh(
+    connectors: Connectors, *, through: dt.datetime | None = None
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Copy every row changed since the last refresh (up to `through`) into the control tables.
+
+    Returns the rows copied per source, and why any source could not be read
+    (the others are still refreshed).
+    """
+    counts: dict[str, int] = {}
+    errors: dict[str, str] = {}
     control_meta = metadata_for("control")
     for source in SOURCES:
         mark = f"recon:{source.name}"
@@ -174,8 +182,12 @@ def refresh(connectors: Connectors, *, through: dt.datetime | None = None) -> di
             query = query.where(inner.c._version > since)
         if through is not None:
             query = query.where(inner.c._version < through)
-        with connectors[source.database].connect() as conn:
-            names, rows = dialect.fetch_raw(conn, query)
+        try:
+            with connectors[source.database].connect() as conn:
+                names, rows = dialect.fetch_raw(conn, query)
+        except SQLAlchemyError as exc:
+            errors[source.name] = _problem(exc)
+            continue
         counts[source.name] = len(rows)
         if not rows:
             continue
@@ -186,7 +198,13 @@ def refresh(connectors: Connectors, *, through: dt.datetime | None = None) -> di
         with connectors.control.begin() as conn:
             dialect.upsert_arrow(conn, target, table, list(source.keys))
             _set_mark(conn, mark, newest if since is None else max(since, newest))
-    return counts
+    return counts, errors
+
+
+def _problem(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {lines[0] if lines else ''}"
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:

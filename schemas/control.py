@@ -64,11 +64,11 @@ class Batch(ControlBase):
 
 
 class Watermark(ControlBase):
-    """How far each interface has loaded: the end of the latest night applied."""
+    """How far each interface (or reconciliation source, `recon:*`) has read."""
 
     __tablename__ = "watermark"
 
-    interface: Mapped[str] = mapped_column(String(20), primary_key=True)
+    interface: Mapped[str] = mapped_column(String(60), primary_key=True)
     loaded_through: Mapped[dt.datetime] = mapped_column(DateTime)
     last_batch_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

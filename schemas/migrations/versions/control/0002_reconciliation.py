@@ -93,6 +93,11 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_recon_nova_decision_uci"), ["uci"], unique=False)
 
+    with op.batch_alter_table("watermark", schema=None) as batch_op:
+        batch_op.alter_column(
+            "interface", existing_type=sa.String(length=20), type_=sa.String(length=60)
+        )
+
     with op.batch_alter_table("finding", schema=None) as batch_op:
         batch_op.add_column(sa.Column("related_system", sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column("related_table", sa.String(length=40), nullable=True))
@@ -129,4 +134,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_recon_feed_item_changed_at"))
 
     op.drop_table("recon_feed_item")
+    with op.batch_alter_table("watermark", schema=None) as batch_op:
+        batch_op.alter_column(
+            "interface", existing_type=sa.String(length=60), type_=sa.String(length=20)
+        )
+
     # ### end Alembic commands ###

@@ -1,0 +1,228 @@
+"""Validation: zero errors on a clean world, the planted defects found, every record, bad rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from casesync.seeding import parse_options, seed
+from casesync.sync import nightly
+from casesync.validation import ValidationFailed, score, validate
+from connectors import Connectors
+from schemas import gcms, ncms
+from schemas.control import Finding
+from tests.conftest import settings_env
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from casesync.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+START = dt.date(2020, 1, 6)
+
+
+def _world(settings: Settings, *, files: int, days: int, rate: float, seed_value: int) -> dt.date:
+    options = parse_options(
+        files=files,
+        days=days,
+        start=START.isoformat(),
+        defect_rate=rate,
+        seed=seed_value,
+        mode="one_way",
+    )
+    seed(settings, options)
+    last = START + dt.timedelta(days=days - 1)
+    nightly(settings, START, last)
+    return last
+
+
+@pytest.fixture(scope="module")
+def clean(module_world: Callable[..., Settings]) -> tuple[Settings, dt.date]:
+    settings = module_world()
+    return settings, _world(settings, files=2500, days=40, rate=0.0, seed_value=8)
+
+
+@pytest.fixture(scope="module")
+def defective(module_world: Callable[..., Settings]) -> tuple[Settings, dict[str, Any]]:
+    settings = module_world()
+    _world(settings, files=6000, days=120, rate=0.02, seed_value=5)
+    result = validate(settings)
+    return settings, result
+
+
+def test_a_clean_synced_world_has_no_error_findings(clean: tuple[Settings, dt.date]) -> None:
+    settings, last = clean
+    full = validate(settings)
+    assert full["errors"] == 0, full["failed_rules"]
+    assert full["rules_errored"] == 0
+    for night in (START, START + dt.timedelta(days=17), last):
+        nightly_result = validate(settings, night=night)
+        assert nightly_result["errors"] == 0, (night, nightly_result["failed_rules"])
+    # The inventory-health warnings still fire on the back-filled files.
+    assert full["warnings"] > 0
+
+
+def test_every_planted_class_is_found_with_high_recall_and_precision(
+    defective: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, result = defective
+    assert result["rules_errored"] == 0
+    scored = score(settings)
+    assert set(scored["classes"]) >= {
+        "missing_mandatory",
+        "malformed_uci",
+        "malformed_irb_file",
+        "unknown_code",
+        "date_out_of_order",
+        "future_date",
+        "wrong_authority",
+        "wrong_order_type",
+        "rekey_mismatch",
+        "duplicate_client",
+        "orphan_reference",
+        "removal_during_stay",
+        "detention_review_overdue",
+        "priority_inconsistent",
+        "litigation_late",
+    }
+    for name, entry in scored["classes"].items():
+        assert entry["planted"] > 0, name
+        assert entry["recall"] >= 0.99, (name, entry)
+        assert entry["precision"] >= 0.99, (name, entry)
+    assert scored["clean_findings"] == 0
+
+
+def test_findings_are_one_row_per_record_per_rule(
+    defective: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, _ = defective
+    connectors = Connectors.from_settings(settings)
+    with connectors.control.connect() as conn:
+        total = conn.execute(
+            select(func.count()).select_from(Finding).where(Finding.scope == "full")
+        ).scalar()
+        distinct = conn.execute(
+            select(func.count()).select_from(
+                select(Finding.rule, Finding.system, Finding.table_name, Finding.record_key)
+                .where(Finding.scope == "full")
+                .distinct()
+                .subquery()
+            )
+        ).scalar()
+        sample = conn.execute(
+            select(Finding).where(Finding.rule == "gcms.removal_order.issuing_authority.chart")
+        ).first()
+    connectors.dispose()
+    assert total == distinct and total > 0
+    assert sample is not None
+    assert sample.field == "issuing_authority" and sample.severity == "error"
+    assert "jurisdiction" in sample.message or "chart" in sample.message
+
+
+def test_more_than_200_failures_all_come_back(
+    clean: tuple[Settings, dt.date], module_world: Any
+) -> None:
+    """GX returns 200 examples by default; casesync keeps every failing record."""
+    settings, last = clean
+    changed = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(6))  # 01:00 Toronto
+    connectors = Connectors.from_settings(settings)
+    with connectors.gcms.connect() as conn:
+        ucis = (
+            conn.execute(select(gcms.Client.uci).order_by(gcms.Client.uci).limit(260))
+            .scalars()
+            .all()
+        )
+    with connectors.ncms.connect() as conn:
+        cases = (
+            conn.execute(
+                select(ncms.RemovalCase.case_no).order_by(ncms.RemovalCase.case_no).limit(230)
+            )
+            .scalars()
+            .all()
+        )
+    with connectors.gcms.begin() as conn:
+        conn.execute(
+            update(gcms.Client)
+            .where(gcms.Client.uci.in_(ucis))
+            .values(surname=None, updated_at=changed)
+        )
+    with connectors.ncms.begin() as conn:
+        for index, case_no in enumerate(cases):
+            conn.execute(
+                update(ncms.RemovalCase)
+                .where(ncms.RemovalCase.case_no == case_no)
+                .values(uci=f"99-{index:04d}-9999", updated_at=changed)
+            )
+    try:
+        result = validate(settings)
+        assert result["failed_rules"]["gcms.client.surname.mandatory"] == 260
+        assert result["failed_rules"]["cross.ncms.removal_case.uci_in_gcms"] == 230
+    finally:
+        connectors.dispose()
+
+
+def test_a_rule_that_cannot_run_is_reported_and_the_others_run(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings()
+    _world(settings, files=800, days=3, rate=0.0, seed_value=2)
+    connectors = Connectors.from_settings(settings)
+    with connectors.gcms.begin() as conn:
+        conn.execute(text("DROP TABLE litigation"))
+    connectors.dispose()
+    with pytest.raises(ValidationFailed) as raised:
+        validate(settings)
+    message = str(raised.value)
+    assert "gcms.litigation.court_file_no.mandatory" in message
+    assert "litigation" in message.lower()
+    connectors = Connectors.from_settings(settings)
+    with connectors.control.connect() as conn:
+        runs = conn.execute(text("SELECT status, rules_errored FROM validation_run")).all()
+    connectors.dispose()
+    assert runs and runs[-1].status == "errored" and runs[-1].rules_errored >= 4
+    done = subprocess.run(
+        [sys.executable, "-m", "casesync", "validate", "--full", "--engine", "sql"],
+        capture_output=True,
+        text=True,
+        env=settings_env(settings),
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "could not run" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_data_docs_are_written(clean: tuple[Settings, dt.date]) -> None:
+    settings, last = clean
+    result = validate(settings, night=last)
+    index = settings.data_docs_dir / f"night-{last.isoformat()}" / "index.html"
+    assert result["data_docs"].endswith(str(index))
+    page = index.read_text()
+    assert "<html" in page.lower() and "gcms_client" in page
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate"], "exactly one of --night"),
+        (["validate", "--full", "--night", "2020-01-06"], "exactly one of --night"),
+        (["validate", "--full", "--engine", "spark"], "--engine must be gx or sql"),
+    ],
+)
+def test_validate_rejects_bad_options(settings: Settings, args: list[str], message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "casesync", *args],
+        capture_output=True,
+        text=True,
+        env=settings_env(settings),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2 and message in done.stderr

@@ -350,3 +350,56 @@ def _write_floor(seeded: Settings) -> tuple[float, int]:
         target.dispose()
     source.dispose()
     return seconds, total
+
+
+def bench_validate(files: int, days: int, backend: str = "sqlite", seed: int = 1) -> dict[str, Any]:
+    """Validation time at a given scale: GX against the same rules as hand-written SQL.
+
+    Seeds a world, runs every night, then times the reconciliation refresh, a
+    full validation and the last night's validation with each engine.
+    """
+    from casesync.seeding import parse_options
+    from casesync.seeding import seed as seed_world
+    from casesync.sync import nightly
+    from casesync.validation import validate
+    from expectations import reconcile
+
+    with scratch_settings(backend) as settings:
+        options = parse_options(
+            files=files, days=days, start="2020-01-06", defect_rate=0.02, seed=seed, mode="one_way"
+        )
+        started = time.perf_counter()
+        seed_world(settings, options)
+        seeded = time.perf_counter() - started
+        last = options.start + dt.timedelta(days=days - 1)
+        started = time.perf_counter()
+        nightly(settings, options.start, last)
+        synced = time.perf_counter() - started
+        connectors = Connectors.from_settings(settings)
+        try:
+            started = time.perf_counter()
+            reconcile.refresh(connectors)
+            refreshed = time.perf_counter() - started
+        finally:
+            connectors.dispose()
+        import great_expectations  # noqa: F401  (import time is not validation time)
+
+        timings: dict[str, float] = {}
+        findings: dict[str, int] = {}
+        for engine in ("sql", "gx"):
+            for label, night in (("full", None), ("night", last)):
+                result = validate(settings, night=night, engine=engine)
+                timings[f"{engine}_{label}_seconds"] = result["seconds"]
+                findings[f"{engine}_{label}"] = result["findings"]
+    return {
+        "backend": backend,
+        "files": files,
+        "days": days,
+        "seed_seconds": round(seeded, 1),
+        "nightly_seconds": round(synced, 1),
+        "first_reconciliation_seconds": round(refreshed, 2),
+        **{k: round(v, 2) for k, v in timings.items()},
+        "gx_vs_sql_full": round(timings["gx_full_seconds"] / timings["sql_full_seconds"], 2),
+        "gx_vs_sql_night": round(timings["gx_night_seconds"] / timings["sql_night_seconds"], 2),
+        "findings": findings,
+    }

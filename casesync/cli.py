@@ -429,6 +429,24 @@ def bench_seed_command(
     _emit(result, as_json, lambda r: console.print_json(data=r))
 
 
+@bench_app.command("validate")
+@explained
+def bench_validate_command(
+    files: Annotated[int, typer.Option(help="Standing inventory of files.")] = 220_000,
+    days: Annotated[int, typer.Option(help="Days to simulate and sync.")] = 365,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Full and nightly validation time, Great Expectations against the same rules as SQL."""
+    from casesync.bench import bench_validate
+    from casesync.errors import BadInput
+
+    if backend not in ("sqlite", "postgresql"):
+        raise BadInput(f"--backend must be sqlite or postgresql (got {backend!r})")
+    result = bench_validate(files, days, backend)
+    _emit(result, as_json, lambda r: console.print_json(data=r))
+
+
 @app.command()
 @explained
 def demo() -> None:

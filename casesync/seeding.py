@@ -120,6 +120,20 @@ def seed(
         connectors.dispose()
 
 
+def simulate_until(settings: Settings, night: dt.date) -> dict[str, Any]:
+    """Advance the world through day `night` (nothing to do when it is there already)."""
+    path = state_path(settings)
+    if not path.exists():
+        raise CasesyncError(f"no world to advance: {path} is missing; run casesync seed first")
+    world = simulator.load(path)
+    reached = world.day or world.options.start - dt.timedelta(days=1)
+    if night <= reached:
+        return {"simulated_through": reached.isoformat(), "days": 0}
+    days = (night - reached).days
+    result = simulate(settings, days)
+    return {"simulated_through": result["simulated_through"], "days": days}
+
+
 def _feed_history(settings: Settings, connectors: Connectors, options: Options) -> None:
     """The feeds' copies of the back-filled history, as loaded before the first night."""
     from casesync.sync import active_interfaces

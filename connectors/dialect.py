@@ -291,26 +291,35 @@ def upsert_from(
     version: str,
     compared: list[str],
 ) -> None:
-    """INSERT ... SELECT from the stage, ON CONFLICT (key) DO UPDATE when newer and different.
+    """INSERT ... SELECT from the stage, ON CONFLICT (key) DO UPDATE when newer.
 
-    `keep` columns are written on insert only (who first entered the row, and when).
+    A newer record with different values replaces the row; a newer record with
+    the same values only moves the row's `version` (it is the current source
+    version, nothing else changed). `keep` columns are written on insert only.
     """
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    from sqlalchemy import and_, or_, select, true
+    from sqlalchemy import and_, case, or_, select, true
 
     names = [c.name for c in target.columns]
     source = select(*(stage.c[name] for name in names)).where(true())
     statement = insert(target).from_select(names, source)
     excluded = statement.excluded
+    differs = or_(*(target.c[name].is_distinct_from(excluded[name]) for name in compared))
+    changes: dict[str, Any] = {
+        name: case((differs, excluded[name]), else_=target.c[name])
+        for name in names
+        if name not in keep and name not in (key, version)
+    }
+    changes[version] = excluded[version]
     statement = statement.on_conflict_do_update(
         index_elements=[key],
-        set_={name: excluded[name] for name in names if name not in keep and name != key},
+        set_=changes,
         where=and_(
             excluded[version] >= target.c[version],
-            or_(*(target.c[name].is_distinct_from(excluded[name]) for name in compared)),
+            or_(differs, excluded[version] > target.c[version]),
         ),
     )
     conn.execute(statement)

@@ -13,8 +13,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlalchemy import String, and_, cast, insert, literal, select, update
+from sqlalchemy import String, and_, cast, exists, insert, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 
 from connectors import dialect
 from schemas import control, gcms, metadata_for, ncms, nova
@@ -270,3 +271,43 @@ def _set_mark(conn: Any, mark: str, value: dt.datetime) -> None:
             .where(control.Watermark.interface == mark)
             .values(loaded_through=value, updated_at=now)
         )
+
+
+def lagging(
+    connectors: Connectors, interfaces: list[Interface], night: dt.date, tolerance: int
+) -> dict[str, int]:
+    """Per interface, records changed before the last `tolerance` nights and still not delivered.
+
+    Quarantined records are the analysts' to fix, not a lag. A count here means
+    a feed did not run (or ran out of order): the night must not go on.
+    """
+    from sqlalchemy import func
+
+    from schemas.calendar import night_interval
+
+    source, target = aliased(control.ReconFeedItem), aliased(control.ReconFeedItem)
+    quarantined = select(control.Quarantine.record_key).where(
+        control.Quarantine.interface == source.interface
+    )
+    lag = {}
+    with connectors.control.connect() as conn:
+        for interface in interfaces:
+            before = night_interval(night - dt.timedelta(days=tolerance - 1), interface.cutoff)[0]
+            delivered = exists().where(
+                target.interface == source.interface,
+                target.side == "target",
+                target.feed_key == source.feed_key,
+                target.changed_at >= source.changed_at,
+            )
+            count = conn.execute(
+                select(func.count()).where(
+                    source.interface == interface.name,
+                    source.side == "source",
+                    source.changed_at < before,
+                    ~delivered,
+                    source.feed_key.not_in(quarantined),
+                )
+            ).scalar()
+            if count:
+                lag[interface.name] = int(count)
+    return lag

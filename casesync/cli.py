@@ -450,16 +450,54 @@ def bench_validate_command(
 @app.command()
 @explained
 def demo() -> None:
-    """Build the demo world under CASESYNC_HOME and say where to look."""
-    from casesync.database import init_all
+    """Build the demo: seed a world, run its nights through Airflow, validate, score."""
+    from casesync.orchestrate import demo as run
     from casesync.settings import get_settings
 
-    settings = get_settings()
-    console.print("[bold]1. casesync init[/bold]: the five databases")
-    for result in init_all(settings):
-        console.print("   " + result.describe(), markup=False, highlight=False)
-    home = settings.home.resolve()
-    console.print(f"\nEverything is under {home}/ (one SQLite file per database).")
+    run(get_settings(), lambda line: console.print(line, markup=False, highlight=False))
+
+
+@app.command("airflow")
+@explained
+def airflow_command(
+    port: Annotated[int, typer.Option(help="Port of the Airflow UI and API.")] = 8080,
+) -> None:
+    """Start the Airflow UI on the embedded default (prints the login); Ctrl-C stops it."""
+    from casesync.orchestrate import serve
+    from casesync.settings import get_settings
+
+    serve(
+        get_settings(), lambda line: console.print(line, markup=False, highlight=False), port=port
+    )
+
+
+@app.command()
+@explained
+def backfill(
+    first: Annotated[str, typer.Option("--from", help="First night, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last night, YYYY-MM-DD (inclusive).")],
+    reprocess_behavior: Annotated[
+        str, typer.Option(help="none, completed or failed: which nights already run to run again.")
+    ] = "none",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """Backfill nights through Airflow's scheduler (the one `casesync airflow` runs, or its own)."""
+    from casesync import sync as jobs
+    from casesync.orchestrate import backfill as run
+    from casesync.settings import get_settings
+
+    start, end = jobs.parse_night(first, "--from"), jobs.parse_night(last, "--to")
+    runs = run(get_settings(), start, end, reprocess=reprocess_behavior)
+    shown = [
+        {"run": r["dag_run_id"], "state": r["state"], "night_start": r["data_interval_start"]}
+        for r in runs
+    ]
+
+    def table(_result: dict[str, Any]) -> None:
+        for run_row in shown:
+            console.print(f"{run_row['run']}: {run_row['state']}")
+
+    _emit({"runs": shown}, as_json, table)
 
 
 def main() -> None:

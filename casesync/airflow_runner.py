@@ -1,0 +1,314 @@
+"""Run Airflow itself: API server, scheduler, DAG processor (and a Celery worker), on loopback.
+
+Used by `casesync airflow` (the UI for operators), `casesync backfill`,
+`make demo` and the tests. The embedded default keeps Airflow's metadata in
+SQLite under `$CASESYNC_HOME/airflow` with the LocalExecutor; the server mode
+uses PostgreSQL and the CeleryExecutor with Redis.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from casesync.errors import CasesyncError
+from casesync.settings import DATABASES
+from schemas.calendar import TORONTO
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from casesync.settings import Settings
+
+DAGS_FOLDER = Path(__file__).resolve().parents[1] / "dags"
+TERMINAL = {"success", "failed"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class AirflowConfig:
+    """Where Airflow keeps its state and how it runs tasks."""
+
+    home: Path
+    metadata_url: str | None = None  # default: SQLite under home
+    executor: str = "LocalExecutor"
+    broker_url: str | None = None  # Celery
+    queue: str = "casesync"
+    schedules: bool = False  # let the scheduler create scheduled runs (operators: yes; demo: no)
+    port: int = field(default_factory=free_port)
+    connections: dict[str, str] = field(default_factory=dict)  # AIRFLOW_CONN_* to set
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def airflow_env(settings: Settings, config: AirflowConfig) -> dict[str, str]:
+    """The environment every Airflow process of one deployment shares."""
+    home = config.home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CASESYNC_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["CASESYNC_HOME"] = str(settings.home.resolve())
+    for name in DATABASES:
+        env[f"CASESYNC_{name.upper()}_URL"] = settings.url(name)
+    env["CASESYNC_INTEROP_MODE"] = settings.interop_mode.value
+    for name, url in config.connections.items():
+        env[f"AIRFLOW_CONN_{name.upper()}"] = url
+    secrets_file = home / "casesync-secrets.json"
+    if secrets_file.exists():
+        keys = json.loads(secrets_file.read_text())
+    else:
+        keys = {
+            "jwt": secrets.token_hex(32),
+            "secret": secrets.token_hex(16),
+            "fernet": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "password": secrets.token_urlsafe(12),
+        }
+        secrets_file.write_text(json.dumps(keys))
+        secrets_file.chmod(0o600)
+    passwords = home / "simple_auth_manager_passwords.json.generated"
+    passwords.write_text(json.dumps({"admin": keys["password"]}))
+    metadata = config.metadata_url or f"sqlite:///{home / 'airflow.db'}"
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": config.executor,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(config.port),
+            "AIRFLOW__API__BASE_URL": config.api_url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{config.api_url}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
+            "AIRFLOW__API__SECRET_KEY": keys["secret"],
+            "AIRFLOW__CORE__FERNET_KEY": keys["fernet"],
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH": str(home / "bundles"),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(config.schedules),
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": config.queue,
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
+    if config.executor == "CeleryExecutor":
+        env["AIRFLOW__CELERY__BROKER_URL"] = config.broker_url or "redis://127.0.0.1:6379/0"
+        backend = metadata.replace("postgresql://", "postgresql+psycopg://", 1)
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + backend
+        env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "2"
+    return env
+
+
+@dataclass
+class RunningAirflow:
+    """Airflow processes started for one deployment, and a client for its REST API."""
+
+    config: AirflowConfig
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _token: str | None = None
+
+    @property
+    def password(self) -> str:
+        return str(json.loads((self.config.home / "casesync-secrets.json").read_text())["password"])
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if path != "/auth/token":
+            headers["Authorization"] = f"Bearer {self.token()}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.config.api_url + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:500]
+            raise CasesyncError(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}") from None
+        return json.loads(text) if text else None
+
+    def token(self) -> str:
+        if self._token is None:
+            answer = self._request(
+                "POST", "/auth/token", {"username": "admin", "password": self.password}
+            )
+            self._token = str(answer["access_token"])
+        return self._token
+
+    def get(self, path: str) -> Any:
+        return self._request("GET", path)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self._request("POST", path, body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self._request("PATCH", path, body)
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(
+                self.config.api_url + "/api/v2/monitor/health", timeout=5
+            ) as response:
+                health = json.loads(response.read().decode())
+        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
+            return False
+        parts = ("metadatabase", "scheduler", "dag_processor")
+        return all(health.get(part, {}).get("status") == "healthy" for part in parts)
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(CasesyncError):
+                self.get(f"/api/v2/dags/{dag_id}")
+                return
+            time.sleep(1)
+        raise CasesyncError(f"Airflow did not load the DAG {dag_id} within {timeout:.0f} s")
+
+    def backfill(
+        self,
+        dag_id: str,
+        first: dt.date,
+        last: dt.date,
+        *,
+        reprocess: str = "none",
+        timeout: float = 900,
+    ) -> list[dict[str, Any]]:
+        """Backfill the nights first..last (inclusive) and wait for every run to finish."""
+        self.wait_for_dag(dag_id)
+        self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        start = dt.datetime.combine(first, dt.time(2), TORONTO)
+        end = dt.datetime.combine(last, dt.time(2), TORONTO)
+        created = self.post(
+            "/api/v2/backfills",
+            {
+                "dag_id": dag_id,
+                "from_date": start.isoformat(),
+                "to_date": end.isoformat(),
+                "max_active_runs": 1,
+                "reprocess_behavior": reprocess,
+            },
+        )
+        backfill_id = created["id"]
+        deadline = time.monotonic() + timeout
+        wanted = (last - first).days + 1
+        while time.monotonic() < deadline:
+            runs = self.runs(dag_id, start, end)
+            done = [r for r in runs if r["state"] in TERMINAL]
+            info = self.get(f"/api/v2/backfills/{backfill_id}")
+            if len(done) >= wanted and info.get("completed_at"):
+                return runs
+            time.sleep(2)
+        raise CasesyncError(
+            f"backfill of {dag_id} {first}..{last} did not finish within {timeout:.0f} s"
+        )
+
+    def runs(self, dag_id: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+        """Runs of a DAG whose data interval starts within [start, end]."""
+        answer = self.get(f"/api/v2/dags/{dag_id}/dagRuns?order_by=logical_date&limit=1000")
+        runs = []
+        for run in answer.get("dag_runs", []):
+            began = run.get("data_interval_start")
+            if began and start <= dt.datetime.fromisoformat(began.replace("Z", "+00:00")) <= end:
+                runs.append(run)
+        return runs
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for process in self.processes.values():
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def _airflow(*args: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "airflow"), *args]
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Create or upgrade Airflow's metadata database."""
+    done = subprocess.run(
+        _airflow("db", "migrate"), env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise CasesyncError("airflow db migrate failed: " + " | ".join(tail))
+
+
+@contextlib.contextmanager
+def running(
+    settings: Settings, config: AirflowConfig, *, timeout: float = 180
+) -> Iterator[RunningAirflow]:
+    """Start Airflow's processes, wait until they are healthy, and stop them afterwards."""
+    env = airflow_env(settings, config)
+    migrate(env)
+    logs = config.home / "process-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    commands = {
+        "api-server": _airflow("api-server", "--host", "127.0.0.1", "--port", str(config.port)),
+        "scheduler": _airflow("scheduler", "--skip-serve-logs"),
+        "dag-processor": _airflow("dag-processor"),
+    }
+    if config.executor == "CeleryExecutor":
+        commands["celery-worker"] = _airflow(
+            "celery", "worker", "--queues", config.queue, "--concurrency", "2",
+            "--celery-hostname", f"{config.queue}@%h", "--skip-serve-logs",
+            "--without-gossip", "--without-mingle",
+        )  # fmt: skip
+    airflow = RunningAirflow(config, env)
+    try:
+        for name, command in commands.items():
+            with open(logs / f"{name}.log", "ab") as log:
+                airflow.processes[name] = subprocess.Popen(
+                    command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+        deadline = time.monotonic() + timeout
+        while not airflow.healthy():
+            for name, process in airflow.processes.items():
+                if process.poll() is not None:
+                    raise CasesyncError(
+                        f"Airflow {name} exited with status {process.returncode}; "
+                        f"see {logs / name}.log"
+                    )
+            if time.monotonic() > deadline:
+                raise CasesyncError(
+                    f"Airflow was not healthy within {timeout:.0f} s; logs in {logs}"
+                )
+            time.sleep(1)
+        yield airflow
+    finally:
+        airflow.stop()

@@ -1,0 +1,143 @@
+"""`casesync airflow`, `casesync backfill` and `casesync demo`: Airflow for people."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from casesync import airflow_runner
+from casesync.errors import BadInput, CasesyncError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from casesync.settings import Settings
+
+#: The demo world: small enough that its nights run through Airflow in a few minutes.
+DEMO = {"files": 3000, "days": 5, "start": "2020-01-06", "defect_rate": 0.02, "seed": 2020}
+
+
+def _state_file(settings: Settings) -> Any:
+    return settings.airflow_home / "casesync-airflow.json"
+
+
+@contextlib.contextmanager
+def airflow(settings: Settings) -> Iterator[airflow_runner.RunningAirflow]:
+    """The embedded Airflow: the one `casesync airflow` runs, or a private one for this command."""
+    state = _state_file(settings)
+    if state.exists():
+        port = int(json.loads(state.read_text())["port"])
+        config = airflow_runner.AirflowConfig(home=settings.airflow_home, port=port)
+        running = airflow_runner.RunningAirflow(
+            config, airflow_runner.airflow_env(settings, config)
+        )
+        if running.healthy():
+            yield running
+            return
+    config = airflow_runner.AirflowConfig(home=settings.airflow_home)
+    with airflow_runner.running(settings, config) as started:
+        yield started
+
+
+def backfill(
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    *,
+    reprocess: str = "none",
+    dag_id: str = "nightly_interfaces",
+) -> list[dict[str, Any]]:
+    """Backfill nights through Airflow's scheduler; every run must succeed."""
+    if last < first:
+        raise BadInput(f"--to ({last}) is before --from ({first})")
+    if reprocess not in ("none", "completed", "failed"):
+        raise BadInput(
+            f"--reprocess-behavior must be none, completed or failed (got {reprocess!r})"
+        )
+    with airflow(settings) as running:
+        runs = running.backfill(dag_id, first, last, reprocess=reprocess)
+    failed = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+    if failed:
+        logs = settings.airflow_home / "logs"
+        raise CasesyncError(
+            f"{len(failed)} run(s) failed: {', '.join(failed)}; task logs under {logs}"
+        )
+    return runs
+
+
+def serve(settings: Settings, say: Callable[[str], None], *, port: int = 8080) -> None:
+    """Run the Airflow UI (with schedules on) until interrupted."""
+    import time
+
+    config = airflow_runner.AirflowConfig(home=settings.airflow_home, schedules=True, port=port)
+    with airflow_runner.running(settings, config) as running:
+        _state_file(settings).write_text(json.dumps({"port": config.port}))
+        say(f"Airflow is up: {config.api_url}  (login: admin / {running.password})")
+        say("DAGs: nightly_interfaces, replay_night, full_validation, simulate_day. Ctrl-C stops.")
+        try:
+            while all(p.poll() is None for p in running.processes.values()):
+                time.sleep(2)
+        except KeyboardInterrupt:
+            say("stopping Airflow")
+        finally:
+            _state_file(settings).unlink(missing_ok=True)
+
+
+def demo(settings: Settings, say: Callable[[str], None]) -> dict[str, Any]:
+    """Seed the demo world, run its nights through Airflow, validate, score; say where to look."""
+    import shutil
+    import time
+
+    from casesync.database import init_all
+    from casesync.seeding import parse_options, seed
+    from casesync.validation import score, validate
+
+    started = time.perf_counter()
+    say("1. casesync init: the five databases")
+    for result in init_all(settings):
+        say("   " + result.describe())
+    options = parse_options(mode=settings.interop_mode.value, **DEMO)  # type: ignore[arg-type]
+    say(
+        f"2. casesync seed: {options.files:,} files, "
+        f"then {options.days} simulated days from {options.start}"
+    )
+    seeded = seed(settings, options, replace=True)
+    say(
+        f"   {seeded['typed_entries']:,} typed entries, "
+        f"{sum(seeded['defects'].values())} planted defects"
+    )
+    first = options.start
+    last = first + dt.timedelta(days=options.days - 1)
+    shutil.rmtree(settings.airflow_home, ignore_errors=True)  # the demo's Airflow starts empty
+    say(
+        "3. Airflow (scheduler, DAG processor, API server) "
+        f"backfills nightly_interfaces {first}..{last}"
+    )
+    runs = backfill(settings, first, last)
+    for run in runs:
+        say(f"   {run['dag_run_id']}: {run['state']}")
+    say("4. casesync validate --full")
+    checked = validate(settings)
+    say(f"   {checked['errors']:,} error and {checked['warnings']:,} warning findings")
+    scored = score(settings)
+    overall = scored["overall"]
+    say(f"5. casesync score: recall {overall['recall']}, precision {overall['precision']}")
+    summary = {
+        "seconds": round(time.perf_counter() - started, 1),
+        "runs": [(r["dag_run_id"], r["state"]) for r in runs],
+        "findings": checked["findings"],
+        "data_docs": checked["data_docs"],
+        "recall": overall["recall"],
+        "precision": overall["precision"],
+    }
+    say("")
+    say(f"Done in {summary['seconds']} s. Where to look:")
+    say(f"  databases        {settings.home.resolve()}/{{nova,gcms,ncms,control,ground_truth}}.db")
+    say(f"  batches          {settings.batch_dir}")
+    say(f"  Data Docs        {checked['data_docs']}")
+    say(f"  Airflow logs     {settings.airflow_home / 'logs'}")
+    say("  findings         casesync validate --full; casesync score")
+    say("  Airflow UI       make airflow   (prints the login)")
+    return summary

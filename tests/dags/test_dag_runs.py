@@ -1,0 +1,185 @@
+"""The DAGs run for real: dag.test() of one night, and backfills through Airflow's scheduler."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import func, select
+
+from casesync import airflow_runner
+from casesync.seeding import parse_options, seed
+from casesync.sync import nightly
+from connectors import Connectors, dialect
+from connectors.fingerprint import database_digests
+from schemas import gcms, nova
+from schemas.calendar import night_interval
+from schemas.control import Finding, SyncRun, ValidationRun
+from tests.conftest import PG_URL
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from casesync.settings import Settings
+
+pytestmark = [pytest.mark.dags, pytest.mark.slow]
+
+FIRST = dt.date(2020, 1, 6)
+
+
+def _seed(settings: Settings) -> None:
+    seed(
+        settings,
+        parse_options(
+            files=800, days=3, start=FIRST.isoformat(), defect_rate=0.02, seed=3, mode="one_way"
+        ),
+    )
+
+
+def _digests(settings: Settings) -> dict[str, dict[str, str]]:
+    connectors = Connectors.from_settings(settings)
+    try:
+        out = {}
+        for database in ("nova", "gcms", "ncms"):
+            with connectors[database].connect() as conn:
+                out[database] = database_digests(conn, database)
+        return out
+    finally:
+        connectors.dispose()
+
+
+DAG_TEST = """
+import json, sys, pendulum
+from airflow.models import DagBag
+dag = DagBag(dag_folder=sys.argv[1]).dags["nightly_interfaces"]
+run = dag.test(logical_date=pendulum.datetime(2020, 1, 8, 2, tz="America/Toronto"))
+print(json.dumps({"state": str(run.state), "start": run.data_interval_start.isoformat()}))
+"""
+
+
+def test_dag_test_runs_one_night_end_to_end(settings: Settings) -> None:
+    _seed(settings)
+    nightly(settings, FIRST, FIRST)  # the night before: the reconciliation blocks a skipped night
+    config = airflow_runner.AirflowConfig(home=settings.airflow_home)
+    env = airflow_runner.airflow_env(settings, config)
+    airflow_runner.migrate(env)
+    done = subprocess.run(
+        [sys.executable, "-c", DAG_TEST, str(airflow_runner.DAGS_FOLDER)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["state"] == "success"
+    night = dt.date(2020, 1, 7)
+    start, end = night_interval(night)
+    assert dt.datetime.fromisoformat(result["start"]).replace(tzinfo=None) == start
+    connectors = Connectors.from_settings(settings)
+    try:
+        with connectors.nova.connect() as conn:
+            typed = (
+                conn.execute(
+                    select(nova.Decision.decision_id)
+                    .join(nova.CaseFile, nova.CaseFile.file_number == nova.Decision.file_number)
+                    .where(
+                        nova.Decision.updated_at >= start,
+                        nova.Decision.updated_at < end,
+                        nova.Decision.is_final.is_(True),
+                        nova.CaseFile.division.in_(("RPD", "RAD")),
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        with connectors.gcms.connect() as conn:
+            fed = set(conn.execute(select(gcms.IrbDecision.decision_ref)).scalars())
+        with connectors.control.connect() as conn:
+            runs = conn.execute(
+                select(SyncRun.interface, SyncRun.status).where(SyncRun.night == night)
+            ).all()
+            findings = conn.execute(
+                select(func.count()).select_from(Finding).where(Finding.scope == f"night:{night}")
+            ).scalar()
+            validated = conn.execute(
+                select(ValidationRun.findings).where(ValidationRun.scope == f"night:{night}")
+            ).scalar()
+    finally:
+        connectors.dispose()
+    assert sorted(runs) == [("gcms_to_ncms", "succeeded"), ("nova_to_gcms", "succeeded")]
+    assert validated == findings
+    missing = [d for d in typed if f"N{d}" not in fed]
+    assert len(missing) <= 2, missing  # at most a planted defect or two wait in quarantine
+
+
+@pytest.fixture
+def metadata(backend: str) -> tuple[str | None, str]:
+    """Airflow's metadata database: SQLite on the SQLite run, PostgreSQL + Celery on the other."""
+    if backend == "sqlite":
+        yield None, "LocalExecutor"
+        return
+    url = f"{PG_URL}/cst_airflow_{uuid.uuid4().hex[:8]}"
+    dialect.ensure_database(dialect.normalize_url(url))
+    yield url.replace("postgresql://", "postgresql+psycopg://", 1), "CeleryExecutor"
+    dialect.drop_database(dialect.normalize_url(url))
+
+
+def test_backfill_through_the_scheduler_equals_casesync_nightly(
+    make_settings: Callable[..., Settings], metadata: tuple[str | None, str]
+) -> None:
+    through_airflow, by_hand = make_settings(), make_settings()
+    _seed(through_airflow)
+    _seed(by_hand)
+    last = FIRST + dt.timedelta(days=2)
+    nightly(by_hand, FIRST, last)
+    metadata_url, executor = metadata
+    queue = f"casesync_{uuid.uuid4().hex[:8]}"
+    connections = {}
+    task_settings = through_airflow
+    if executor == "CeleryExecutor":
+        # Tasks must find the databases through Airflow connections: the settings they
+        # inherit point elsewhere.
+        connections = {
+            f"{name}_db": through_airflow.url(name)
+            for name in ("nova", "gcms", "ncms", "control", "ground_truth")
+        }
+        task_settings = through_airflow.model_copy(
+            update={
+                f"{name}_url": f"sqlite:///{through_airflow.home / 'elsewhere'}_{name}.db"
+                for name in ("nova", "gcms", "ncms", "control", "ground_truth")
+            }
+        )
+    config = airflow_runner.AirflowConfig(
+        home=through_airflow.airflow_home,
+        metadata_url=metadata_url,
+        executor=executor,
+        broker_url="redis://127.0.0.1:6379/0",
+        queue=queue,
+        connections=connections,
+    )
+    with airflow_runner.running(task_settings, config) as airflow:
+        runs = airflow.backfill("nightly_interfaces", FIRST, last)
+        assert [r["state"] for r in runs] == ["success"] * 3
+        starts = [
+            dt.datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00")) for r in runs
+        ]
+        assert [s.replace(tzinfo=None) for s in starts] == [
+            night_interval(FIRST + dt.timedelta(days=i))[0] for i in range(3)
+        ]
+        after = _digests(through_airflow)
+        assert after == _digests(by_hand)
+        if executor == "CeleryExecutor":
+            instances = airflow.get(
+                f"/api/v2/dags/nightly_interfaces/dagRuns/{runs[0]['dag_run_id']}/taskInstances"
+            )
+            assert {ti["queue"] for ti in instances["task_instances"]} == {queue}
+        again = airflow.backfill("nightly_interfaces", FIRST, last, reprocess="completed")
+        assert [r["state"] for r in again] == ["success"] * 3
+        assert _digests(through_airflow) == after

@@ -204,9 +204,13 @@ class RunningAirflow:
         """Backfill the nights first..last (inclusive) and wait for every run to finish."""
         self.wait_for_dag(dag_id)
         self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        deadline = time.monotonic() + timeout
+        self._wait_backfills_done(
+            dag_id, deadline
+        )  # Airflow allows one unfinished backfill per DAG
         start = dt.datetime.combine(first, dt.time(2), TORONTO)
         end = dt.datetime.combine(last, dt.time(2), TORONTO)
-        created = self.post(
+        self.post(
             "/api/v2/backfills",
             {
                 "dag_id": dag_id,
@@ -216,19 +220,24 @@ class RunningAirflow:
                 "reprocess_behavior": reprocess,
             },
         )
-        backfill_id = created["id"]
-        deadline = time.monotonic() + timeout
         wanted = (last - first).days + 1
         while time.monotonic() < deadline:
             runs = self.runs(dag_id, start, end)
-            done = [r for r in runs if r["state"] in TERMINAL]
-            info = self.get(f"/api/v2/backfills/{backfill_id}")
-            if len(done) >= wanted and info.get("completed_at"):
+            if len([r for r in runs if r["state"] in TERMINAL]) >= wanted:
                 return runs
             time.sleep(2)
         raise CasesyncError(
             f"backfill of {dag_id} {first}..{last} did not finish within {timeout:.0f} s"
         )
+
+    def _wait_backfills_done(self, dag_id: str, deadline: float) -> None:
+        """Wait until the scheduler closed earlier backfills of the DAG (it checks each 30 s)."""
+        while time.monotonic() < deadline:
+            answer = self.get(f"/api/v2/backfills?dag_id={dag_id}")
+            if all(b.get("completed_at") for b in answer.get("backfills", [])):
+                return
+            time.sleep(2)
+        raise CasesyncError(f"an earlier backfill of {dag_id} is still open")
 
     def runs(self, dag_id: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
         """Runs of a DAG whose data interval starts within [start, end]."""

@@ -180,6 +180,9 @@ def test_backfill_through_the_scheduler_equals_casesync_nightly(
                 f"/api/v2/dags/nightly_interfaces/dagRuns/{runs[0]['dag_run_id']}/taskInstances"
             )
             assert {ti["queue"] for ti in instances["task_instances"]} == {queue}
-        again = airflow.backfill("nightly_interfaces", FIRST, last, reprocess="completed")
-        assert [r["state"] for r in again] == ["success"] * 3
+        again = airflow.backfill("nightly_interfaces", last, last, reprocess="completed")
+        assert [r["state"] for r in again] == ["success"]
+        assert (
+            again[0]["dag_run_id"] == runs[-1]["dag_run_id"]
+        )  # the same run, cleared and run again
         assert _digests(through_airflow) == after

@@ -398,14 +398,7 @@ def reference(module_world: Callable[..., Settings]) -> tuple[Settings, dict[str
 
 @pytest.mark.parametrize(
     "point",
-    [
-        "after_extract",
-        "after_batch_written",
-        "after_upsert",
-        "after_audit",
-        "before_commit",
-        "after_commit",
-    ],
+    ["after_batch_written", "after_upsert", "before_commit", "after_commit"],
 )
 def test_a_run_killed_anywhere_reruns_to_the_clean_state(
     make_settings: Callable[..., Settings],

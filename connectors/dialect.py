@@ -178,13 +178,21 @@ def _kinds(table: Table, columns: list[str]) -> list[tuple[int, str]]:
 
 def _values(
     table: Table, columns: list[str], rows: list[dict[str, Any]], sqlite: bool
-) -> list[list[Any]]:
+) -> list[Any]:
     """Row values in column order; on SQLite dates as text and booleans as 0/1."""
-    values = [list(map(row.get, columns)) for row in rows]
-    if not sqlite:
-        return values
-    for index, kind in _kinds(table, columns):
-        for value in values:
+    values = [tuple(map(row.get, columns)) for row in rows]
+    return _storage_rows(table, columns, values) if sqlite else values
+
+
+def _storage_rows(table: Table, columns: list[str], rows: list[tuple[Any, ...]]) -> list[Any]:
+    """Rows as SQLite stores them through SQLAlchemy (dates as text, booleans as 0/1)."""
+    kinds = _kinds(table, columns)
+    if not kinds:
+        return rows
+    converted = []
+    for row in rows:
+        value = list(row)
+        for index, kind in kinds:
             item = value[index]
             if item is None:
                 continue
@@ -194,7 +202,8 @@ def _values(
                 value[index] = item.isoformat()
             else:
                 value[index] = int(item)
-    return values
+        converted.append(value)
+    return converted
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -210,28 +219,9 @@ def insert_tuples(
     conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
 ) -> None:
     """Insert rows given as tuples in `columns` order."""
-    if not rows:
-        return
-    if conn.dialect.name == "sqlite":
-        kinds = _kinds(table, columns)
-        if kinds:
-            rows = [_sqlite_row(row, kinds) for row in rows]  # type: ignore[misc]
-    insert_values(conn, table, columns, rows)
-
-
-def _sqlite_row(row: tuple[Any, ...], kinds: list[tuple[int, str]]) -> list[Any]:
-    value = list(row)
-    for index, kind in kinds:
-        item = value[index]
-        if item is None:
-            continue
-        if kind == "datetime":
-            value[index] = item.isoformat(" ", "microseconds")
-        elif kind == "date":
-            value[index] = item.isoformat()
-        else:
-            value[index] = int(item)
-    return value
+    if rows:
+        sqlite = conn.dialect.name == "sqlite"
+        insert_values(conn, table, columns, _storage_rows(table, columns, rows) if sqlite else rows)
 
 
 def insert_values(conn: Connection, table: Table, columns: list[str], values: list[Any]) -> None:
@@ -323,33 +313,6 @@ def upsert_from(
         ),
     )
     conn.execute(statement)
-
-
-def insert_ignoring_duplicates(
-    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert rows, keeping the existing row where the key already exists."""
-    if not rows:
-        return
-    if conn.dialect.name == "sqlite":
-        kinds = _kinds(table, columns)
-        values = [_sqlite_row(row, kinds) for row in rows] if kinds else rows
-        names = ", ".join(f'"{name}"' for name in columns)
-        marks = ", ".join("?" for _ in columns)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING', values
-        )
-        return
-    from sqlalchemy import select
-    from sqlalchemy.dialects.postgresql import insert
-
-    stage = stage_table(table, f"ignore_{table.name}")
-    stage.create(conn)
-    insert_values(conn, stage, columns, rows)
-    statement = insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
-    conn.execute(statement.on_conflict_do_nothing())
-    stage.drop(conn)
 
 
 # ---------------------------------------------------------------- raw reads and Arrow loads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Integer, Select, and_, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from connectors import dialect
@@ -52,55 +52,48 @@ def _duplicate_clients(scope: Scope) -> Select:
     )
 
 
-def _order_facts() -> tuple[Any, Any, Any]:
-    order, principal = gcms.RemovalOrder, aliased(gcms.RemovalOrder)
-    authority = expected_authority(
-        order.irpa_ground, order.subject_status, order.non_compliance, order.is_vulnerable
-    )
-    order_type = expected_order_type(
-        order.irpa_ground,
-        order.subject_status,
-        order.non_compliance,
-        order.is_refugee_claimant,
-        principal.order_type,
-    )
-    return principal, authority, order_type
-
-
-def _wrong_authority(scope: Scope) -> Select:
+def _against_chart(scope: Scope, column: str, expected: Any, *, via_principal: bool) -> Select:
+    """Hand-typed orders (with a known ground) whose `column` differs from the chart's value."""
     order = gcms.RemovalOrder
-    principal, authority, _ = _order_facts()
-    return (
-        select(order.order_id.label("key"), order.issuing_authority.label("value"))
-        .outerjoin(principal, principal.order_id == order.principal_order_id)
-        .where(
-            order.entered_by.not_like(_FEED),
-            order.irpa_ground.in_(GROUND_CODES),
-            order.issuing_authority.is_not(None),
-            order.issuing_authority != authority,
-            scope.changed(order.updated_at),
-        )
-    )
-
-
-def _wrong_order_type(scope: Scope) -> Select:
-    order = gcms.RemovalOrder
-    principal, _, order_type = _order_facts()
+    principal = aliased(gcms.RemovalOrder)
+    typed = getattr(order, column)
     return (
         select(
             order.order_id.label("key"),
-            order.order_type.label("value"),
-            principal.order_id.label("related_key"),
+            typed.label("value"),
+            (principal.order_id if via_principal else literal(None, Integer)).label("related_key"),
         )
         .outerjoin(principal, principal.order_id == order.principal_order_id)
         .where(
             order.entered_by.not_like(_FEED),
             order.irpa_ground.in_(GROUND_CODES),
-            order.order_type.is_not(None),
-            order.order_type != order_type,
+            typed.is_not(None),
+            typed != expected(order, principal),
             scope.changed(order.updated_at),
         )
     )
+
+
+def _wrong_authority(scope: Scope) -> Select:
+    def authority(order: Any, _principal: Any) -> Any:
+        return expected_authority(
+            order.irpa_ground, order.subject_status, order.non_compliance, order.is_vulnerable
+        )
+
+    return _against_chart(scope, "issuing_authority", authority, via_principal=False)
+
+
+def _wrong_order_type(scope: Scope) -> Select:
+    def order_type(order: Any, principal: Any) -> Any:
+        return expected_order_type(
+            order.irpa_ground,
+            order.subject_status,
+            order.non_compliance,
+            order.is_refugee_claimant,
+            principal.order_type,
+        )
+
+    return _against_chart(scope, "order_type", order_type, via_principal=True)
 
 
 def _made_in_future(scope: Scope) -> Select:

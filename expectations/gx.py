@@ -26,6 +26,7 @@ from expectations.sql import in_scope, query
 from schemas import metadata_for
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from connectors import Connectors
@@ -212,6 +213,37 @@ class GxValidation:
             result_format["unexpected_index_column_names"] = index
         return definition.run(result_format=result_format)
 
+    def _suite(
+        self,
+        group: list[Rule],
+        database: str,
+        asset_sql: str,
+        name: str,
+        expectations: list[tuple[Rule, Any]],
+        index: list[str] | None,
+        failures: Callable[[Rule, Any], list[tuple[str, str | None, str | None, str | None]]],
+    ) -> list[RuleOutcome]:
+        """Validate one suite; each rule's outcome: its failing records, or why it could not run."""
+        started = time.perf_counter()
+        mine = {rule.name: RuleOutcome(rule) for rule in group}
+        try:
+            result = self._run(database, asset_sql, name, expectations, index)
+        except Exception as exc:  # a missing table, a database that is down: these rules only
+            for outcome in mine.values():
+                outcome.error = _problem(exc)
+            return list(mine.values())
+        for item in result.results:
+            outcome = mine[item.expectation_config.meta["rule"]]
+            error = _raised(item.exception_info)
+            if error is not None:
+                outcome.error = error
+            else:
+                outcome.failures = failures(outcome.rule, item.result)
+        elapsed = (time.perf_counter() - started) / max(1, len(mine))
+        for outcome in mine.values():
+            outcome.seconds = elapsed
+        return list(mine.values())
+
     def column_rules(self, rules: list[Rule]) -> list[RuleOutcome]:
         """Column rules grouped by the rows they check: one suite per table and condition."""
         groups: dict[tuple[str, str, str | None, bool], list[Rule]] = defaultdict(list)
@@ -220,52 +252,34 @@ class GxValidation:
         outcomes = []
         for (system, table_name, _, _), group in groups.items():
             table = metadata_for(system).tables[table_name]
-            key = group[0].key
-            office = group[0].office
-            names = sorted(
-                {key, *((office and [office]) or []), *(c for r in group for c in _columns(r))}
-            )
+            key, office = group[0].key, group[0].office
+            index = [key] + ([office] if office else [])
+            names = sorted({*index, *(c for r in group for c in _columns(r))})
             statement = select(*(table.c[name] for name in names)).where(
                 *in_scope(group[0], table, self.scope)
             )
             dialect = self.connectors[system].engine.dialect
-            index = [key] + ([office] if office else [])
-            started = time.perf_counter()
-            mine = [RuleOutcome(rule) for rule in group]
-            try:
-                result = self._run(
-                    system,
-                    _render(dialect, statement),
-                    f"{system}_{table_name}",
-                    [(r, _expectation(self.gxe, r)) for r in group],
-                    index,
-                )
-            except Exception as exc:  # a table that is missing, a database that is down
-                for outcome in mine:
-                    outcome.error = _problem(exc)
-                outcomes.extend(mine)
-                continue
-            by_rule = {outcome.rule.name: outcome for outcome in mine}
-            for item in result.results:
-                outcome = by_rule[item.expectation_config.meta["rule"]]
-                if (error := _raised(item.exception_info)) is not None:
-                    outcome.error = error
-                    continue
-                column = outcome.rule.column
-                for row in item.result.get("unexpected_index_list") or []:
-                    value = row.get(column) if column else None
-                    outcome.failures.append(
-                        (
-                            str(row[key]),
-                            None if value is None else str(value),
-                            None,
-                            row.get(office) if office else None,
-                        )
+
+            def unexpected(
+                rule: Rule, result: Any, key: str = key, office: str | None = office
+            ) -> Any:
+                rows = result.get("unexpected_index_list") or []
+                column = rule.column
+                return [
+                    (
+                        str(row[key]),
+                        _text(row.get(column) if column else None),
+                        None,
+                        row.get(office) if office else None,
                     )
-            elapsed = (time.perf_counter() - started) / max(1, len(mine))
-            for outcome in mine:
-                outcome.seconds = elapsed
-            outcomes.extend(mine)
+                    for row in rows
+                ]
+
+            expectations = [(rule, _expectation(self.gxe, rule)) for rule in group]
+            sql = _render(dialect, statement)
+            outcomes += self._suite(
+                group, system, sql, f"{system}_{table_name}", expectations, index, unexpected
+            )
         return outcomes
 
     def query_rules(self, rules: list[Rule]) -> list[RuleOutcome]:
@@ -282,45 +296,27 @@ class GxValidation:
                 sql = (
                     _render(dialect, query(rule, self.scope)).replace("{", "{{").replace("}", "}}")
                 )
-                # GX substitutes {batch}: here a one-row batch joined to the rule's rows.
-                expectations.append(
-                    (
-                        rule,
-                        self.all_rows(
-                            unexpected_rows_query=_joined(sql),
-                            description=rule.description,
-                        ),
-                    )
+                expectation = self.all_rows(
+                    unexpected_rows_query=_joined(sql), description=rule.description
                 )
+                expectations.append((rule, expectation))
             one_row = _render(dialect, select(literal_column("1").label("one")))
-            started = time.perf_counter()
-            mine = [RuleOutcome(rule) for rule in group]
-            try:
-                result = self._run(database, one_row, f"{database}_queries", expectations, None)
-            except Exception as exc:
-                for outcome in mine:
-                    outcome.error = _problem(exc)
-                outcomes.extend(mine)
-                continue
-            by_rule = {outcome.rule.name: outcome for outcome in mine}
-            for item in result.results:
-                outcome = by_rule[item.expectation_config.meta["rule"]]
-                if (error := _raised(item.exception_info)) is not None:
-                    outcome.error = error
-                    continue
-                for row in item.result.get("details", {}).get("unexpected_rows", []):
-                    outcome.failures.append(
-                        (
-                            str(row["key"]),
-                            _text(row.get("value")),
-                            _text(row.get("related_key")),
-                            row.get("office"),
-                        )
+
+            def unexpected(_rule: Rule, result: Any) -> Any:
+                rows = result.get("details", {}).get("unexpected_rows", [])
+                return [
+                    (
+                        str(row["key"]),
+                        _text(row.get("value")),
+                        _text(row.get("related_key")),
+                        row.get("office"),
                     )
-            elapsed = (time.perf_counter() - started) / max(1, len(mine))
-            for outcome in mine:
-                outcome.seconds = elapsed
-            outcomes.extend(mine)
+                    for row in rows
+                ]
+
+            outcomes += self._suite(
+                group, database, one_row, f"{database}_queries", expectations, None, unexpected
+            )
         return outcomes
 
     def build_docs(self) -> str:

@@ -140,3 +140,19 @@ def module_world(
     yield factory
     for settings in made:
         drop_world(settings, backend)
+
+
+def system_digests(settings: Settings) -> dict[str, dict[str, str]]:
+    """Content digests of every table of the three systems."""
+    from connectors import Connectors
+    from connectors.fingerprint import database_digests
+
+    connectors = Connectors.from_settings(settings)
+    try:
+        out = {}
+        for database in ("nova", "gcms", "ncms"):
+            with connectors[database].connect() as conn:
+                out[database] = database_digests(conn, database)
+        return out
+    finally:
+        connectors.dispose()

@@ -16,11 +16,10 @@ from casesync import airflow_runner
 from casesync.seeding import parse_options, seed
 from casesync.sync import nightly
 from connectors import Connectors, dialect
-from connectors.fingerprint import database_digests
 from schemas import gcms, nova
 from schemas.calendar import night_interval
 from schemas.control import Finding, SyncRun, ValidationRun
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, system_digests
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,18 +38,6 @@ def _seed(settings: Settings) -> None:
             files=800, days=3, start=FIRST.isoformat(), defect_rate=0.02, seed=3, mode="one_way"
         ),
     )
-
-
-def _digests(settings: Settings) -> dict[str, dict[str, str]]:
-    connectors = Connectors.from_settings(settings)
-    try:
-        out = {}
-        for database in ("nova", "gcms", "ncms"):
-            with connectors[database].connect() as conn:
-                out[database] = database_digests(conn, database)
-        return out
-    finally:
-        connectors.dispose()
 
 
 DAG_TEST = """
@@ -173,8 +160,8 @@ def test_backfill_through_the_scheduler_equals_casesync_nightly(
         assert [s.replace(tzinfo=None) for s in starts] == [
             night_interval(FIRST + dt.timedelta(days=i))[0] for i in range(3)
         ]
-        after = _digests(through_airflow)
-        assert after == _digests(by_hand)
+        after = system_digests(through_airflow)
+        assert after == system_digests(by_hand)
         if executor == "CeleryExecutor":
             instances = airflow.get(
                 f"/api/v2/dags/nightly_interfaces/dagRuns/{runs[0]['dag_run_id']}/taskInstances"
@@ -185,4 +172,4 @@ def test_backfill_through_the_scheduler_equals_casesync_nightly(
         assert (
             again[0]["dag_run_id"] == runs[-1]["dag_run_id"]
         )  # the same run, cleared and run again
-        assert _digests(through_airflow) == after
+        assert system_digests(through_airflow) == after

@@ -16,13 +16,12 @@ from casesync.database import init_all
 from casesync.seeding import parse_options, seed
 from casesync.sync import nightly, run_night
 from connectors import Connectors, dialect
-from connectors.fingerprint import database_digests
 from schemas import gcms, ncms, nova
 from schemas.calendar import night_interval
 from schemas.codes import GCMS_TO_NCMS_OUTCOME, NOVA_TO_GCMS_OUTCOME
 from schemas.control import AuditLog, Quarantine
 from schemas.errors import BatchIntegrityError
-from tests.conftest import settings_env
+from tests.conftest import settings_env, system_digests
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,18 +45,6 @@ def _seed(settings: Settings, **overrides: Any) -> None:
     }
     options.update(overrides)
     seed(settings, parse_options(mode="one_way", **options))
-
-
-def _digests(settings: Settings) -> dict[str, dict[str, str]]:
-    connectors = Connectors.from_settings(settings)
-    try:
-        out = {}
-        for database in ("nova", "gcms", "ncms"):
-            with connectors[database].connect() as conn:
-                out[database] = database_digests(conn, database)
-        return out
-    finally:
-        connectors.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -259,14 +246,14 @@ def test_every_record_moved_is_audited(synced: Settings) -> None:
 
 
 def test_running_the_same_nights_again_changes_nothing(synced: Settings) -> None:
-    before = _digests(synced)
+    before = system_digests(synced)
     connectors = Connectors.from_settings(synced)
     with connectors.control.connect() as conn:
         audit_before = conn.execute(select(AuditLog.record_key, AuditLog.action)).all()
     results = nightly(synced, START, LAST)
     assert all(r.reused_batch for r in results)
     assert sum(r.total("inserted") + r.total("updated") for r in results) == 0
-    assert _digests(synced) == before
+    assert system_digests(synced) == before
     with connectors.control.connect() as conn:
         assert sorted(conn.execute(select(AuditLog.record_key, AuditLog.action)).all()) == sorted(
             audit_before
@@ -275,7 +262,7 @@ def test_running_the_same_nights_again_changes_nothing(synced: Settings) -> None
 
 
 def test_replay_restores_a_record_and_dry_run_shows_it(synced: Settings) -> None:
-    before = _digests(synced)
+    before = system_digests(synced)
     night = START + dt.timedelta(days=3)
     connectors = Connectors.from_settings(synced)
     with connectors.control.connect() as conn:
@@ -314,7 +301,7 @@ def test_replay_restores_a_record_and_dry_run_shows_it(synced: Settings) -> None
     assert status == "TAMPERED"
     replayed = run_night(synced, night, interface="gcms_to_ncms", replay=True)[0]
     assert replayed.total("updated") == 1
-    assert _digests(synced) == before
+    assert system_digests(synced) == before
     connectors.dispose()
 
 
@@ -347,13 +334,13 @@ def test_a_tampered_batch_is_refused_and_nothing_applied(
     connectors = Connectors.from_settings(settings)
     with connectors.gcms.begin() as conn:
         conn.execute(text("DELETE FROM irb_decision WHERE received_via = 'FEED'"))
-    before = _digests(settings)
+    before = system_digests(settings)
     corrupted = _copy_batch_and_corrupt(settings, night, how)
     with pytest.raises(BatchIntegrityError) as raised:
         run_night(settings, night, interface="nova_to_gcms", replay=True)
     assert corrupted.split("/")[-1] in str(raised.value) or "manifest" in str(raised.value)
     assert "nothing applied" in str(raised.value)
-    assert _digests(settings) == before
+    assert system_digests(settings) == before
     connectors.dispose()
 
 
@@ -393,7 +380,7 @@ def reference(module_world: Callable[..., Settings]) -> tuple[Settings, dict[str
     settings = module_world()
     _seed(settings, files=800, days=3, seed=4)
     nightly(settings, START, START + dt.timedelta(days=2))
-    return settings, _digests(settings)
+    return settings, system_digests(settings)
 
 
 @pytest.mark.parametrize(
@@ -409,7 +396,7 @@ def test_a_run_killed_anywhere_reruns_to_the_clean_state(
     settings = make_settings()
     _seed(settings, files=800, days=3, seed=4)
     nightly(settings, START, START + dt.timedelta(days=1))
-    before = _digests(settings)
+    before = system_digests(settings)
     env = {**settings_env(settings), "CASESYNC_FAULT": point}
     killed = subprocess.run(
         [
@@ -429,7 +416,7 @@ def test_a_run_killed_anywhere_reruns_to_the_clean_state(
         check=False,
     )
     assert killed.returncode == -9, killed.stderr
-    after_kill = _digests(settings)
+    after_kill = system_digests(settings)
     if point == "after_commit":
         assert after_kill["gcms"] == clean["gcms"]  # the batch was applied whole
     else:
@@ -454,7 +441,7 @@ def test_a_run_killed_anywhere_reruns_to_the_clean_state(
             check=False,
         )
         assert rerun.returncode == 0, rerun.stderr
-    assert _digests(settings) == clean
+    assert system_digests(settings) == clean
     connectors = Connectors.from_settings(settings)
     with connectors.control.connect() as conn:
         statuses = dict(

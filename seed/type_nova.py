@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from seed.world import Person
 
 #: Outcome codes a clerk might type that NOVA does not have.
-_BAD_OUTCOMES = ["REJ1", "RJ", "ACP", "XXX", "NEG", "POS"]
+_BAD_OUTCOMES = ["RJ", "ACP", "XXX", "NEG", "POS", "RE"]
 
 
 def party(day: Day, person: Person, region: str, rng: random.Random) -> int:

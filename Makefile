@@ -29,10 +29,10 @@ demo: venv
 	$(VENV)/bin/casesync demo
 
 test: venv
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2
 
 test-postgres: venv
-	CASESYNC_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q
+	CASESYNC_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q -n 2
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -210,16 +210,22 @@ class RunningAirflow:
         )  # Airflow allows one unfinished backfill per DAG
         start = dt.datetime.combine(first, dt.time(2), TORONTO)
         end = dt.datetime.combine(last, dt.time(2), TORONTO)
-        self.post(
-            "/api/v2/backfills",
-            {
-                "dag_id": dag_id,
-                "from_date": start.isoformat(),
-                "to_date": end.isoformat(),
-                "max_active_runs": 1,
-                "reprocess_behavior": reprocess,
-            },
-        )
+        body = {
+            "dag_id": dag_id,
+            "from_date": start.isoformat(),
+            "to_date": end.isoformat(),
+            "max_active_runs": 1,
+            "reprocess_behavior": reprocess,
+        }
+        for attempt in range(10):
+            try:
+                self.post("/api/v2/backfills", body)
+                break
+            except CasesyncError as exc:
+                # On SQLite the API server refuses while the scheduler holds the database.
+                if "Database is locked" not in str(exc) or attempt == 9:
+                    raise
+                time.sleep(1 + attempt)
         wanted = (last - first).days + 1
         while time.monotonic() < deadline:
             runs = self.runs(dag_id, start, end)

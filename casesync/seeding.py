@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import json
 import shutil
 from typing import TYPE_CHECKING, Any
@@ -111,10 +112,12 @@ def seed(
         except Exception:
             sink.rollback()
             raise
-        _feed_history(settings, connectors, options)
-        _analyze(connectors)
         _record_world(connectors, world)
         simulator.save(world, state_path(settings))
+        del world  # the feeds' history is read back from the databases: free the truth first
+        gc.collect()
+        _feed_history(settings, connectors, options)
+        _analyze(connectors)
         return result.as_dict()
     finally:
         connectors.dispose()

@@ -16,6 +16,7 @@ The order of writes is what makes a run safe to kill and to rerun:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -484,22 +485,34 @@ def load_history(
     """Copy every source record last changed before `before` into the target.
 
     What the feed had carried before casesync ran its first night: loaded once,
-    just before that night, with no batch file (there was none).
+    just before that night, with no batch file (there was none); a year of
+    changes at a time, so a CBSA-scale history stays within the memory goal.
     """
     load_at = before - dt.timedelta(minutes=1)
     target_meta = metadata_for(interface.target_system)
     counts: dict[str, int] = {}
-    with (
-        connectors[interface.source_system].connect() as source,
-        connectors[interface.target_system].begin() as conn,
-    ):
-        for stream in interface.streams:
-            target = target_meta.tables[stream.target_table]
-            records = contract.extract(source, stream, dt.datetime(1900, 1, 1), before)
-            checked = contract.check(
-                stream, records, target, load_at=load_at, feed_user=interface.feed_user
-            )
-            counts[stream.name] = _load_stream(
-                conn, stream, target, checked, dry_run=False
-            ).inserted
+    for stream in interface.streams:
+        target = target_meta.tables[stream.target_table]
+        counts[stream.name] = 0
+        for start, end in _years(before):
+            with (
+                connectors[interface.source_system].connect() as source,
+                connectors[interface.target_system].begin() as conn,
+            ):
+                records = contract.extract(source, stream, start, end)
+                if not records.num_rows:
+                    continue
+                checked = contract.check(
+                    stream, records, target, load_at=load_at, feed_user=interface.feed_user
+                )
+                del records
+                outcome = _load_stream(conn, stream, target, checked, dry_run=False)
+                counts[stream.name] += outcome.inserted
     return counts
+
+
+def _years(before: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Year-long intervals covering everything before `before` (all before 1990 in one)."""
+    edges = [dt.datetime(1900, 1, 1)] + [dt.datetime(y, 1, 1) for y in range(1990, before.year + 1)]
+    edges = [edge for edge in edges if edge < before] + [before]
+    return list(itertools.pairwise(edges))

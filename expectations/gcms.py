@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, literal, or_, select
+from sqlalchemy import Integer, Select, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import aliased
 
 from connectors import dialect
@@ -29,27 +29,39 @@ _FEED = "FEED:%"
 
 
 def _duplicate_clients(scope: Scope) -> Select:
-    """A client whose name, birth date and citizenship match an earlier-entered client."""
-    client, earlier = gcms.Client, aliased(gcms.Client)
-    return (
-        select(
-            client.uci.label("key"), client.surname.label("value"), earlier.uci.label("related_key")
-        )
-        .join(
-            earlier,
-            and_(
-                earlier.surname == client.surname,
-                earlier.given_name == client.given_name,
-                earlier.date_of_birth == client.date_of_birth,
-                earlier.citizenship == client.citizenship,
-                or_(
-                    earlier.entered_at < client.entered_at,
-                    and_(earlier.entered_at == client.entered_at, earlier.uci < client.uci),
-                ),
-            ),
-        )
-        .where(scope.changed(client.updated_at))
+    """A client whose name, birth date and citizenship match an earlier-entered client.
+
+    One pass with window functions: each identity's clients in entry order; every
+    one after the first is a duplicate of the first.
+    """
+    client = gcms.Client
+    identity = (client.surname, client.given_name, client.date_of_birth, client.citizenship)
+    order = (client.entered_at, client.uci)
+    changed = aliased(gcms.Client)
+    touched = select(
+        changed.surname, changed.given_name, changed.date_of_birth, changed.citizenship
     )
+    within = (  # a night looks only at the identities of the clients it changed
+        tuple_(*identity).in_(touched.where(scope.changed(changed.updated_at)))
+        if scope.kind == "night"
+        else true()
+    )
+    ranked = (
+        select(
+            client.uci,
+            client.surname,
+            client.updated_at,
+            func.row_number().over(partition_by=identity, order_by=order).label("position"),
+            func.first_value(client.uci).over(partition_by=identity, order_by=order).label("first"),
+        )
+        .where(*(column.is_not(None) for column in identity), within)
+        .subquery()
+    )
+    return select(
+        ranked.c.uci.label("key"),
+        ranked.c.surname.label("value"),
+        ranked.c.first.label("related_key"),
+    ).where(ranked.c.position > 1, scope.changed(ranked.c.updated_at))
 
 
 def _against_chart(scope: Scope, column: str, expected: Any, *, via_principal: bool) -> Select:

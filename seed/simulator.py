@@ -235,7 +235,11 @@ def save(world: World, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     with open(temporary, "wb") as handle:
-        pickle.dump(world, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        # No memo: the world shares no mutable object and has no cycle, and a memo
+        # of millions of objects would double the memory the world takes.
+        pickler.fast = True
+        pickler.dump(world)
     temporary.replace(path)
 
 

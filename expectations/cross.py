@@ -12,7 +12,7 @@ import datetime as dt
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, case, cast, exists, literal_column, or_, select
+from sqlalchemy import String, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from expectations.rules import Query, Rule, Scope
@@ -59,13 +59,23 @@ def _mapped_outcome(code: Any) -> Any:
     return case(*whens, else_=None)
 
 
+def _digits(column: Any) -> Any:
+    """An identifier without the separators and letter-O slips people type into it."""
+    return func.replace(func.replace(func.replace(column, "-", ""), " ", ""), "O", "0")
+
+
 def _not_rekeyed(scope: Scope) -> Select:
     """ID and IAD final decisions with no decision keyed into GCMS after 5 business days."""
     decision, keyed = control.ReconNovaDecision, control.ReconGcmsDecision
+    # A re-keyed decision counts when its file number or its UCI is the decision's,
+    # read as digits: a typo in either record must not hide that it was keyed.
     found = exists().where(
         keyed.received_via == "MANUAL",
         keyed.division == decision.division,
-        or_(keyed.irb_file_no == decision.file_number, keyed.uci == decision.uci),
+        or_(
+            _digits(keyed.irb_file_no) == _digits(decision.file_number),
+            _digits(keyed.uci) == _digits(decision.uci),
+        ),
     )
     return select(
         cast(decision.decision_id, String).label("key"), decision.file_number.label("value")

@@ -222,6 +222,7 @@ def add_stay(day: Day, case: Case, stay_type: StayType, rng: random.Random) -> N
         candidates=[],
     )  # fmt: skip
     type_ncms.impediment(day, case, STAY_IMPEDIMENT[stay_type], rng)
+    reassess(day, case, rng)
 
 
 def end_stay(day: Day, case: Case, stay_type: str, rng: random.Random) -> None:

@@ -362,11 +362,10 @@ def _problem(exc: BaseException) -> str:
 
 def run_gx(
     connectors: Connectors, rules: list[Rule], scope: Scope, docs_dir: Path
-) -> tuple[list[RuleOutcome], str]:
-    """Run every rule with GX; the outcomes (in the rules' order) and the Data Docs index."""
+) -> tuple[list[RuleOutcome], GxValidation]:
+    """Run every rule with GX: the outcomes (in the rules' order), and the run (for Data Docs)."""
     run = GxValidation(connectors, scope, docs_dir)
     column = [r for r in rules if not isinstance(r.check, Query)]
     queried = [r for r in rules if isinstance(r.check, Query)]
     outcomes = {o.rule.name: o for o in run.column_rules(column) + run.query_rules(queried)}
-    docs = run.build_docs()
-    return [outcomes[rule.name] for rule in rules], docs
+    return [outcomes[rule.name] for rule in rules], run

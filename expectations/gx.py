@@ -88,15 +88,21 @@ def _expectation_classes() -> tuple[Any, Any]:
             )
 
     class ExpectNoUnexpectedRows(gxe.UnexpectedRowsExpectation):
-        """UnexpectedRowsExpectation whose complete result lists every unexpected row."""
+        """UnexpectedRowsExpectation whose complete result lists every unexpected row.
 
-        metric_dependencies = ("unexpected_rows_query.table_all", "unexpected_rows_query.row_count")
+        The count is that of the rows fetched: GX's own row-count metric would
+        run the rule's query a second time.
+        """
+
+        metric_dependencies = ("unexpected_rows_query.table_all",)
 
         def _validate(
             self, metrics: Any, runtime_configuration: Any = None, execution_engine: Any = None
         ) -> Any:
             metrics = dict(metrics)
-            metrics["unexpected_rows_query.table"] = metrics.pop("unexpected_rows_query.table_all")
+            rows = metrics.pop("unexpected_rows_query.table_all")
+            metrics["unexpected_rows_query.table"] = rows
+            metrics["unexpected_rows_query.row_count"] = len(rows)
             return super()._validate(metrics, runtime_configuration, execution_engine)
 
     globals()["ExpectNoUnexpectedRows"] = ExpectNoUnexpectedRows

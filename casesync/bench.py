@@ -149,6 +149,22 @@ def generate_decisions(connectors: Connectors, rows: int) -> None:
             dialect.insert_tuples(conn, nova.Decision.__table__, _DECISION, decisions)  # type: ignore[arg-type]
 
 
+def cpu_reference() -> float:
+    """Seconds for a fixed pure-Python loop (best of three): how fast this machine is today.
+
+    Shared machines vary from day to day; figures from two days compare
+    through this number, ratios against a same-run baseline need no correction.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def _timed(work: Callable[[], Any]) -> float:
     started = time.perf_counter()
     work()
@@ -255,6 +271,7 @@ def bench_sync(
             connectors.dispose()
     return {
         "backend": backend,
+        "cpu_reference_seconds": cpu_reference(),
         "rows": rows,
         "casesync_seconds": round(full_seconds, 3),
         "raw_sql_seconds": round(raw_seconds, 3),
@@ -309,6 +326,7 @@ def bench_seed(files: int, days: int, seed: int = 1) -> dict[str, Any]:
         result = json.loads(done.stdout)
         floor_seconds, rows = _write_floor(settings)
     return {
+        "cpu_reference_seconds": cpu_reference(),
         "files": files,
         "days": days,
         "seconds": round(seed_seconds, 2),
@@ -397,6 +415,7 @@ def bench_validate(files: int, days: int, backend: str = "sqlite", seed: int = 1
                 findings[f"{engine}_{label}"] = result["findings"]
     return {
         "backend": backend,
+        "cpu_reference_seconds": cpu_reference(),
         "files": files,
         "days": days,
         "seed_seconds": round(seeded, 1),

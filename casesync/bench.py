@@ -149,20 +149,35 @@ def generate_decisions(connectors: Connectors, rows: int) -> None:
             dialect.insert_tuples(conn, nova.Decision.__table__, _DECISION, decisions)  # type: ignore[arg-type]
 
 
-def cpu_reference() -> float:
-    """Seconds for a fixed pure-Python loop (best of three): how fast this machine is today.
+def machine_reference() -> dict[str, float]:
+    """How fast this machine is today: a pure-Python loop and a SQLite bulk write (best of three).
 
-    Shared machines vary from day to day; figures from two days compare
-    through this number, ratios against a same-run baseline need no correction.
+    Shared machines vary from day to day, and not evenly: the interpreter and
+    SQLite's own code can slow down apart. Figures from two days compare
+    through these numbers; ratios against a same-run baseline need no correction.
     """
-    best = float("inf")
+    import sqlite3
+
+    loop = write = float("inf")
+    rows = [(i, f"A{i * 7919 % 1_000_003}", "2021-03-01 10:00:00.000000") for i in range(200_000)]
     for _ in range(3):
         started = time.perf_counter()
         total = 0
         for i in range(5_000_000):
             total += i
-        best = min(best, time.perf_counter() - started)
-    return round(best, 3)
+        loop = min(loop, time.perf_counter() - started)
+        with tempfile.TemporaryDirectory(prefix="casesync-reference-") as scratch:
+            conn = sqlite3.connect(Path(scratch) / "reference.db", isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b TEXT)")
+            conn.execute("CREATE INDEX t_a ON t (a)")
+            started = time.perf_counter()
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+            conn.execute("COMMIT")
+            write = min(write, time.perf_counter() - started)
+            conn.close()
+    return {"python_loop_seconds": round(loop, 3), "sqlite_write_seconds": round(write, 3)}
 
 
 def _timed(work: Callable[[], Any]) -> float:
@@ -271,7 +286,7 @@ def bench_sync(
             connectors.dispose()
     return {
         "backend": backend,
-        "cpu_reference_seconds": cpu_reference(),
+        "machine_reference": machine_reference(),
         "rows": rows,
         "casesync_seconds": round(full_seconds, 3),
         "raw_sql_seconds": round(raw_seconds, 3),
@@ -326,7 +341,7 @@ def bench_seed(files: int, days: int, seed: int = 1) -> dict[str, Any]:
         result = json.loads(done.stdout)
         floor_seconds, rows = _write_floor(settings)
     return {
-        "cpu_reference_seconds": cpu_reference(),
+        "machine_reference": machine_reference(),
         "files": files,
         "days": days,
         "seconds": round(seed_seconds, 2),
@@ -415,7 +430,7 @@ def bench_validate(files: int, days: int, backend: str = "sqlite", seed: int = 1
                 findings[f"{engine}_{label}"] = result["findings"]
     return {
         "backend": backend,
-        "cpu_reference_seconds": cpu_reference(),
+        "machine_reference": machine_reference(),
         "files": files,
         "days": days,
         "seed_seconds": round(seeded, 1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from casesync.bench import bench_sync, cpu_reference
+from casesync.bench import bench_sync, machine_reference
 
 if TYPE_CHECKING:
     import pytest
@@ -28,8 +28,10 @@ def test_bench_sync_moves_every_record_three_ways(
     for name in ("casesync", "raw_sql", "pandas"):
         assert result[f"{name}_rows_per_s"] > 0
     assert result["ratio_vs_raw"] > 0 and result["ratio_vs_pandas"] > 0
-    assert result["cpu_reference_seconds"] > 0
+    assert set(result["machine_reference"]) == {"python_loop_seconds", "sqlite_write_seconds"}
 
 
-def test_cpu_reference_is_a_positive_duration() -> None:
-    assert 0 < cpu_reference() < 60
+def test_machine_reference_times_the_interpreter_and_sqlite() -> None:
+    reference = machine_reference()
+    assert 0 < reference["python_loop_seconds"] < 60
+    assert 0 < reference["sqlite_write_seconds"] < 60

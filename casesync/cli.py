@@ -395,6 +395,14 @@ bench_app = typer.Typer(help="Benchmarks, each against a baseline run in the sam
 app.add_typer(bench_app, name="bench")
 
 
+def _check_bench_backend(backend: str) -> None:
+    """A benchmark's --backend: sqlite or postgresql."""
+    from casesync.errors import BadInput
+
+    if backend not in ("sqlite", "postgresql"):
+        raise BadInput(f"--backend must be sqlite or postgresql (got {backend!r})")
+
+
 @bench_app.command("sync")
 @explained
 def bench_sync_command(
@@ -408,8 +416,7 @@ def bench_sync_command(
 
     if rows < 1000:
         raise BadInput(f"--rows must be at least 1000 (got {rows})")
-    if backend not in ("sqlite", "postgresql"):
-        raise BadInput(f"--backend must be sqlite or postgresql (got {backend!r})")
+    _check_bench_backend(backend)
     say = (lambda m: err_console.print(m)) if not as_json else None
     result = bench_sync(rows, backend, progress=say)
     _emit(result, as_json, lambda r: console.print_json(data=r))
@@ -439,10 +446,8 @@ def bench_validate_command(
 ) -> None:
     """Full and nightly validation time, Great Expectations against the same rules as SQL."""
     from casesync.bench import bench_validate
-    from casesync.errors import BadInput
 
-    if backend not in ("sqlite", "postgresql"):
-        raise BadInput(f"--backend must be sqlite or postgresql (got {backend!r})")
+    _check_bench_backend(backend)
     result = bench_validate(files, days, backend)
     _emit(result, as_json, lambda r: console.print_json(data=r))
 

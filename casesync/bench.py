@@ -212,8 +212,12 @@ def raw_copy(connectors: Connectors, load_at: dt.datetime) -> float:
     query = select(*(values[name].label(name) for name in names))
     with connectors.nova.begin() as conn:
         copy.create(conn)
-    with connectors.nova.begin() as conn:
-        return _timed(lambda: conn.execute(insert(copy).from_select(names, query)))
+
+    def work() -> None:  # committed, as casesync's run is
+        with connectors.nova.begin() as conn:
+            conn.execute(insert(copy).from_select(names, query))
+
+    return _timed(work)
 
 
 def pandas_copy(connectors: Connectors) -> float:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, cast
 
-from connectors import dialect
+from connectors import arrow_io
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -92,7 +92,16 @@ def extract(conn: Connection, stream: Stream, start: dt.datetime, end: dt.dateti
         .where(version >= start, version < end)
         .order_by(selected.source_key)
     )
-    names, rows = dialect.fetch_raw(conn, statement)
+    fetched = arrow_io.fetch_arrow(conn, statement)
+    if fetched is not None:
+        return pa.Table.from_arrays(
+            [
+                _conform(fetched.column(name).combine_chunks(), selected[name].type)
+                for name in fetched.column_names
+            ],
+            names=fetched.column_names,
+        )
+    names, rows = arrow_io.fetch_raw(conn, statement)
     values = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     arrays = []
     for name, column_values in zip(names, values, strict=True):
@@ -103,6 +112,21 @@ def extract(conn: Connection, stream: Stream, start: dt.datetime, end: dt.dateti
             text = [None if v is None else str(v) for v in column_values]
             arrays.append(pa.array(text, type=pa.string()))
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _conform(array: pa.Array, column_type: Any) -> pa.Array:
+    """An Arrow column read from the source, as the type the contract expects (else as text).
+
+    SQLite stores booleans as 0/1, and a column holding only NULLs reads as
+    integers; anything that does not cast is kept as the text it was.
+    """
+    wanted = _arrow_type(column_type)
+    if array.type == wanted:
+        return array
+    try:
+        return pc.cast(array, wanted)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pc.cast(array, pa.string())
 
 
 def _valid_dates(text: pa.Array, kind: Any) -> pa.Array:

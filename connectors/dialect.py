@@ -1,8 +1,9 @@
-"""Everything that differs between SQLite and PostgreSQL, in one place.
+"""What differs between SQLite and PostgreSQL: statements, locks, databases.
 
 The rest of casesync talks SQLAlchemy Core and never asks which backend it is
 on; when a backend needs its own statement (an upsert, a bulk load, a lock,
-creating a database), the function for it lives here.
+creating a database), the function for it lives here, and moving Arrow tables
+in and out (ADBC on SQLite, COPY on PostgreSQL) lives in `arrow_io`.
 """
 
 from __future__ import annotations
@@ -257,20 +258,6 @@ def bulk_update(
 # ---------------------------------------------------------------- staging and upserts
 
 
-def stage_table(target: Table, name: str) -> Table:
-    """A temporary table shaped like `target` (no keys); dropped with the transaction on PG."""
-    from sqlalchemy import Column, MetaData
-    from sqlalchemy import Table as SqlTable
-
-    return SqlTable(
-        name,
-        MetaData(),
-        *(Column(column.name, column.type) for column in target.columns),
-        prefixes=["TEMPORARY"],
-        postgresql_on_commit="drop",
-    )
-
-
 def upsert_from(
     conn: Connection,
     target: Table,
@@ -286,14 +273,20 @@ def upsert_from(
     A newer record with different values replaces the row; a newer record with
     the same values only moves the row's `version` (it is the current source
     version, nothing else changed). `keep` columns are written on insert only.
+
+    Indexed columns the record carries are set by a second statement, and only
+    where their value changed: a column named in an UPDATE's SET costs an index
+    write per row even when the value is the same, and most changes (a
+    decision's outcome, a status) leave the indexed columns (client, file) alone.
     """
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    from sqlalchemy import and_, case, or_, select, true
+    from sqlalchemy import and_, case, or_, select, true, update
 
     names = [c.name for c in target.columns]
+    indexed = {c.name for index in target.indexes for c in index.columns} & set(compared)
     source = select(*(stage.c[name] for name in names)).where(true())
     statement = insert(target).from_select(names, source)
     excluded = statement.excluded
@@ -301,7 +294,7 @@ def upsert_from(
     changes: dict[str, Any] = {
         name: case((differs, excluded[name]), else_=target.c[name])
         for name in names
-        if name not in keep and name not in (key, version)
+        if name not in keep and name not in (key, version) and name not in indexed
     }
     changes[version] = excluded[version]
     statement = statement.on_conflict_do_update(
@@ -313,78 +306,16 @@ def upsert_from(
         ),
     )
     conn.execute(statement)
-
-
-# ---------------------------------------------------------------- raw reads and Arrow loads
-
-
-def fetch_raw(conn: Connection, statement: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run a query and return its column names and the driver's own row tuples.
-
-    Values are bound as literals (dates and numbers only reach here) and rows
-    skip SQLAlchemy's result processing: a million-row night is read at the
-    driver's speed.
-    """
-    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.exec_driver_sql(
-        sql.replace("%", "%%") if conn.dialect.name != "sqlite" else sql
-    ).cursor
-    assert cursor is not None
-    names = [d[0] for d in cursor.description]
-    return names, list(cursor.fetchall())
-
-
-def insert_arrow(conn: Connection, table: Table, rows: Any) -> None:
-    """Insert an Arrow table whose values are already in storage form (dates as text).
-
-    SQLite: executemany of the rows; PostgreSQL: one COPY of the table as CSV.
-    """
-    if rows.num_rows == 0:
-        return
-    names = ", ".join(f'"{name}"' for name in rows.column_names)
-    if conn.dialect.name == "sqlite":
-        columns = [column.to_pylist() for column in rows.columns]
-        marks = ", ".join("?" for _ in columns)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', zip(*columns, strict=True)
+    if indexed:  # rows the statement above applied now carry the stage's version
+        conn.execute(
+            update(target)
+            .where(
+                target.c[key] == stage.c[key],
+                target.c[version] == stage.c[version],
+                or_(*(target.c[name].is_distinct_from(stage.c[name]) for name in indexed)),
+            )
+            .values({name: stage.c[name] for name in sorted(indexed)})
         )
-        return
-    import io
-
-    import pyarrow.csv as pa_csv
-
-    buffer = io.BytesIO()
-    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
-        copy.write(buffer.getvalue())
-
-
-def insert_arrow_ignoring_duplicates(conn: Connection, table: Table, rows: Any) -> None:
-    """Insert an Arrow table, keeping existing rows where the key already exists."""
-    if rows.num_rows == 0:
-        return
-    if conn.dialect.name == "sqlite":
-        names = ", ".join(f'"{name}"' for name in rows.column_names)
-        columns = [column.to_pylist() for column in rows.columns]
-        marks = ", ".join("?" for _ in columns)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING',
-            zip(*columns, strict=True),
-        )
-        return
-    from sqlalchemy import select
-    from sqlalchemy.dialects.postgresql import insert
-
-    stage = stage_table(table, f"ignore_{table.name}")
-    stage.create(conn)
-    insert_arrow(conn, stage, rows)
-    columns = list(rows.column_names)
-    statement = insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
-    conn.execute(statement.on_conflict_do_nothing())
-    stage.drop(conn)
 
 
 def refresh_statistics(conn: Connection, *, light: bool = False) -> None:
@@ -423,31 +354,3 @@ def _date_plus_postgresql(element: _DatePlus, compiler: Any, **kw: Any) -> str:
 def add_days(date_column: Any, days: int) -> Any:
     """`date_column` plus `days` days, comparable with the backend's timestamps."""
     return _DatePlus(date_column, literal_column(str(int(days))))
-
-
-def upsert_arrow(conn: Connection, table: Table, rows: Any, keys: list[str]) -> None:
-    """Insert an Arrow table, replacing the non-key columns of rows whose key exists."""
-    if rows.num_rows == 0:
-        return
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    from sqlalchemy import select, true
-
-    stage = stage_table(table, f"upsert_{table.name}")
-    stage.create(conn)
-    insert_arrow(conn, stage, rows)
-    columns = list(rows.column_names)
-    statement = insert(table).from_select(
-        columns, select(*(stage.c[c] for c in columns)).where(true())
-    )
-    others = [c for c in columns if c not in keys]
-    if others:
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={c: statement.excluded[c] for c in others}
-        )
-    else:
-        statement = statement.on_conflict_do_nothing()
-    conn.execute(statement)
-    stage.drop(conn)

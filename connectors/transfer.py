@@ -26,17 +26,20 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import case, func, insert, literal, or_, select, update
 
-from connectors import batches, contract, dialect, faults
+from connectors import arrow_io, batches, contract, dialect, faults
 from schemas import metadata_for
 from schemas.calendar import night_interval
 from schemas.control import AuditLog, Batch, Quarantine, SyncRun, Watermark
 from schemas.errors import CasesyncError, RunInProgress
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
 
     from connectors import Connectors
+    from connectors.base import Connector
     from schemas.interfaces import Interface, Stream
 
 #: Columns the feed never compares (bookkeeping), and those it writes on insert only.
@@ -158,37 +161,21 @@ def _run(
     records = batches.read(path, manifest)
     load_at = interval[1]
     target_meta = metadata_for(interface.target_system)
-    results = []
     checked = {}
     for stream in interface.streams:
         target = target_meta.tables[stream.target_table]
         checked[stream.name] = contract.check(
             stream, records[stream.name], target, load_at=load_at, feed_user=interface.feed_user
         )
-    target_connector = connectors[interface.target_system]
-    with target_connector.engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            for stream in interface.streams:
-                target = target_meta.tables[stream.target_table]
-                outcome = _load_stream(
-                    conn, stream, target, checked[stream.name], dry_run=kind == "dry-run"
-                )
-                outcome.extracted = records[stream.name].num_rows
-                outcome.quarantined = len(checked[stream.name].rejections)
-                results.append(outcome)
-                faults.point("after_upsert")
-            if kind == "dry-run":
-                transaction.rollback()
-            else:
-                _record(connectors, interface, night, checked, results)
-                faults.point("before_commit")
-                transaction.commit()
-                faults.point("after_commit")
-        except BaseException:
-            if transaction.is_active:
-                transaction.rollback()
-            raise
+    results = _apply(
+        connectors[interface.target_system],
+        [(s, target_meta.tables[s.target_table], checked[s.name]) for s in interface.streams],
+        dry_run=kind == "dry-run",
+        before_commit=lambda done: _record(connectors, interface, night, checked, done),
+    )
+    for stream, outcome in zip(interface.streams, results, strict=True):
+        outcome.extracted = records[stream.name].num_rows
+        outcome.quarantined = len(checked[stream.name].rejections)
     return RunResult(
         interface.name,
         night,
@@ -268,15 +255,52 @@ def _count(conn: Connection, stream: Stream, interval: tuple[dt.datetime, dt.dat
     return int(conn.execute(counted).scalar() or 0)
 
 
+def _apply(
+    target_connector: Connector,
+    loads: list[tuple[Stream, Table, contract.Checked]],
+    *,
+    dry_run: bool,
+    before_commit: Callable[[list[StreamResult]], None] | None = None,
+) -> list[StreamResult]:
+    """Stage every stream's rows, then upsert them into the target in one transaction.
+
+    `before_commit` runs after the upserts and before the target commits (the
+    run's audit); a dry run rolls everything back instead.
+    """
+    staged_rows = {stream.name: (target, checked.rows) for stream, target, checked in loads}
+    with (
+        target_connector.engine.connect() as conn,
+        arrow_io.staging(conn, staged_rows) as staged,
+    ):
+        transaction = conn.begin()
+        try:
+            results = []
+            for stream, target, _ in loads:
+                results.append(
+                    _load_stream(conn, stream, target, staged(stream.name), dry_run=dry_run)
+                )
+                faults.point("after_upsert")
+            if dry_run:
+                transaction.rollback()
+            else:
+                if before_commit is not None:
+                    before_commit(results)
+                faults.point("before_commit")
+                transaction.commit()
+                faults.point("after_commit")
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+    return results
+
+
 def _load_stream(
-    conn: Connection, stream: Stream, target: Table, checked: contract.Checked, *, dry_run: bool
+    conn: Connection, stream: Stream, target: Table, stage: Table, *, dry_run: bool
 ) -> StreamResult:
-    """Stage the stream's rows, classify each against the target, and upsert them."""
+    """Classify each staged row against the target, and upsert them."""
     result = StreamResult(stream.name, target.name)
     key = stream.target_key
-    stage = dialect.stage_table(target, f"stage_{stream.name}")
-    stage.create(conn)
-    dialect.insert_arrow(conn, stage, checked.rows)
     compared = [c.name for c in target.columns if c.name not in _BOOKKEEPING and c.name != key]
     differs = or_(*(stage.c[name].is_distinct_from(target.c[name]) for name in compared))
     action = case(
@@ -288,7 +312,7 @@ def _load_stream(
     query = select(stage.c[key], action).select_from(
         stage.outerjoin(target, target.c[key] == stage.c[key])
     )
-    _, rows = dialect.fetch_raw(conn, query)
+    _, rows = arrow_io.fetch_raw(conn, query)
     actions = dict(rows)
     counted = Counter(actions.values())
     for name in ("inserted", "updated", "unchanged", "older"):
@@ -301,7 +325,6 @@ def _load_stream(
             conn, target, stage, key=key, keep=_INSERT_ONLY, version="source_updated_at",
             compared=compared,
         )  # fmt: skip
-    stage.drop(conn)
     return result
 
 
@@ -357,11 +380,11 @@ def _record(
 ) -> None:
     """Audit every record and quarantine the rejected ones (first writer wins)."""
     identifier = batch_id(interface.name, night)
-    audit_table = AuditLog.__table__
-    with connectors.control.begin() as conn:
-        for stream, result in zip(interface.streams, results, strict=True):
-            n = len(result.actions)
-            audit = pa.table(
+    audits = []
+    for stream, result in zip(interface.streams, results, strict=True):
+        n = len(result.actions)
+        audits.append(
+            pa.table(
                 {
                     "batch_id": pa.array([identifier] * n, type=pa.string()),
                     "stream": pa.array([stream.name] * n, type=pa.string()),
@@ -373,7 +396,15 @@ def _record(
                     "night": pa.array([night.isoformat()] * n, type=pa.string()),
                 }
             )
-            dialect.insert_arrow_ignoring_duplicates(conn, audit_table, audit)  # type: ignore[arg-type]
+        )
+    # committed before the quarantine and the target: a rerun finds them and adds nothing
+    arrow_io.insert_ignoring_duplicates(
+        connectors.control.engine,
+        AuditLog.__table__,  # type: ignore[arg-type]
+        pa.concat_tables(audits),
+    )
+    with connectors.control.begin() as conn:
+        for stream in interface.streams:
             rejected = checked[stream.name].rejections
             if rejected:
                 existing = set(
@@ -495,19 +526,18 @@ def load_history(
         target = target_meta.tables[stream.target_table]
         counts[stream.name] = 0
         for start, end in _years(before):
-            with (
-                connectors[interface.source_system].connect() as source,
-                connectors[interface.target_system].begin() as conn,
-            ):
+            with connectors[interface.source_system].connect() as source:
                 records = contract.extract(source, stream, start, end)
-                if not records.num_rows:
-                    continue
-                checked = contract.check(
-                    stream, records, target, load_at=load_at, feed_user=interface.feed_user
-                )
-                del records
-                outcome = _load_stream(conn, stream, target, checked, dry_run=False)
-                counts[stream.name] += outcome.inserted
+            if not records.num_rows:
+                continue
+            checked = contract.check(
+                stream, records, target, load_at=load_at, feed_user=interface.feed_user
+            )
+            del records
+            (outcome,) = _apply(
+                connectors[interface.target_system], [(stream, target, checked)], dry_run=False
+            )
+            counts[stream.name] += outcome.inserted
     return counts
 
 

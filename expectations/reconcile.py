@@ -17,7 +17,7 @@ from sqlalchemy import String, and_, cast, exists, insert, literal, select, upda
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
-from connectors import dialect
+from connectors import arrow_io
 from schemas import control, gcms, metadata_for, ncms, nova
 from schemas.interfaces import INTERFACES
 
@@ -185,7 +185,7 @@ def refresh(
             query = query.where(inner.c._version < through)
         try:
             with connectors[source.database].connect() as conn:
-                names, rows = dialect.fetch_raw(conn, query)
+                names, rows = arrow_io.fetch_raw(conn, query)
         except SQLAlchemyError as exc:
             errors[source.name] = _problem(exc)
             continue
@@ -197,7 +197,7 @@ def refresh(
         table = _arrow(target, names[:-1], [row[:-1] for row in rows])
         newest = max(v for v in versions if v is not None)
         with connectors.control.begin() as conn:
-            dialect.upsert_arrow(conn, target, table, list(source.keys))
+            arrow_io.upsert_arrow(conn, target, table, list(source.keys))
             _set_mark(conn, mark, newest if since is None else max(since, newest))
     return counts, errors
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors import dialect
+from connectors import arrow_io
 from expectations import cross, domain, gcms, ncms, nova
 from expectations.findings import RuleOutcome
 from expectations.sql import query
@@ -46,7 +46,7 @@ def run_sql(connectors: Connectors, rules: list[Rule], scope: Scope) -> list[Rul
         started = time.perf_counter()
         try:
             with connectors[rule.database].connect() as conn:
-                _, rows = dialect.fetch_raw(conn, query(rule, scope))
+                _, rows = arrow_io.fetch_raw(conn, query(rule, scope))
             outcome.failures = [tuple(row) for row in rows]
         except (SQLAlchemyError, OSError, ValueError) as exc:
             outcome.error = problem(exc)

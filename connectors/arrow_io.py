@@ -1,0 +1,279 @@
+"""Arrow in and out of the databases: raw reads, bulk loads, staging.
+
+A night moves up to millions of records; moving them one Python object at a
+time is what a batch transfer must not do. On PostgreSQL the loads are COPY.
+On SQLite they go through the ADBC SQLite driver, which reads a query's
+result straight into Arrow and binds an Arrow table to a prepared insert in
+C: a night's extraction, its staging and its audit rows never become Python
+objects. A column whose values are of mixed types (SQLite allows it; only a
+defect makes it) reads as text, as the driver's rows would be kept; where
+ADBC cannot read a result at all, the reads fall back to the driver's rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    import pyarrow as pa
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection, Engine
+
+#: Schema names of the scratch databases a SQLite load stages in and a read goes through.
+STAGE_SCHEMA = "casesync_stage"
+_SCRATCH = "casesync_scratch"
+_BUSY_MS = 60_000
+#: One result batch: ADBC infers each column's type from every row, not the first thousand.
+_ONE_BATCH = str(2**30)
+
+
+def stage_table(target: Table, name: str, *, schema: str | None = None) -> Table:
+    """A table shaped like `target` (no keys): temporary, dropped with the transaction on PG."""
+    from sqlalchemy import Column, MetaData
+    from sqlalchemy import Table as SqlTable
+
+    options: dict[str, Any] = (
+        {"schema": schema}
+        if schema
+        else {"prefixes": ["TEMPORARY"], "postgresql_on_commit": "drop"}
+    )
+    return SqlTable(
+        name,
+        MetaData(),
+        *(Column(column.name, column.type) for column in target.columns),
+        **options,
+    )
+
+
+# ---------------------------------------------------------------- ADBC on SQLite
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    """The SQLite database file behind an engine (None for PostgreSQL or memory)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return database
+
+
+@contextlib.contextmanager
+def _adbc(path: str | Path) -> Iterator[Any]:
+    """An ADBC connection to a SQLite file: autocommit, and waits for locks like sqlite3 does."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    connection = adbc.connect(str(path), autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+            cursor.fetchall()
+        yield connection
+    finally:
+        connection.close()
+
+
+def _compiled(conn: Connection, statement: Any) -> str:
+    """The statement as SQL text with its values inline (dates and numbers only reach here)."""
+    return str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def fetch_arrow(conn: Connection, statement: Any) -> pa.Table | None:
+    """The query's result as an Arrow table, on SQLite; None where that path cannot take it.
+
+    SQLite writes the result into a scratch file with one CREATE TABLE ... AS,
+    and ADBC reads that file into Arrow in one batch (so a column's type comes
+    from all of its values). The two SQLite libraries never hold the same file
+    open together: in one process that would break SQLite's locking. None on
+    PostgreSQL, and where ADBC cannot read the result (the caller then reads
+    the driver's rows).
+    """
+    if _sqlite_file(conn.engine) is None:
+        return None
+    import adbc_driver_manager
+
+    sql = _compiled(conn, statement)
+    with _scratch() as path:
+        driver = conn.engine.raw_connection()  # its own connection: never inside a transaction
+        try:
+            driver.execute(f"ATTACH DATABASE ? AS {_SCRATCH}", (str(path),))
+            try:
+                driver.execute(f"PRAGMA {_SCRATCH}.journal_mode=OFF")
+                driver.execute(f'CREATE TABLE {_SCRATCH}."result" AS {sql}')
+            finally:
+                driver.execute(f"DETACH DATABASE {_SCRATCH}")
+        finally:
+            driver.close()
+        with _adbc(path) as connection, connection.cursor() as cursor:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
+            try:
+                cursor.execute('SELECT * FROM "result"')
+                return cursor.fetch_arrow_table()
+            except (OSError, adbc_driver_manager.Error):
+                return None
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """A scratch SQLite file's path, removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="casesync-scratch-"))
+    try:
+        yield directory / "scratch.db"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _ddl(table: Table, conn: Connection) -> str:
+    """CREATE TABLE for a stage table with the target's column types (so the same affinities)."""
+    columns = ", ".join(
+        f'"{column.name}" {column.type.compile(dialect=conn.dialect)}' for column in table.columns
+    )
+    return f'CREATE TABLE "{table.name}" ({columns})'
+
+
+@contextlib.contextmanager
+def staging(
+    conn: Connection, loads: dict[str, tuple[Table, pa.Table]]
+) -> Iterator[Callable[[str], Table]]:
+    """Stage each load's rows (`name -> (target, rows)`); yields `name -> stage table`.
+
+    Enter it before the load's transaction begins. SQLite: the rows are written
+    by ADBC into a scratch database file, which is attached to `conn` (attaching
+    is not allowed inside a transaction) and removed afterwards. PostgreSQL: a
+    temporary table per load, filled by COPY inside the transaction when asked
+    for, and dropped with it.
+    """
+    if _sqlite_file(conn.engine) is None:
+        made: dict[str, Table] = {}
+
+        def temporary(name: str) -> Table:
+            if name not in made:
+                target, rows = loads[name]
+                made[name] = stage_table(target, f"stage_{name}")
+                made[name].create(conn)
+                insert_arrow(conn, made[name], rows)
+            return made[name]
+
+        yield temporary
+        return
+    stages = {
+        name: stage_table(target, f"stage_{name}", schema=STAGE_SCHEMA)
+        for name, (target, _) in loads.items()
+    }
+    with _scratch() as path:
+        with _adbc(path) as connection, connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=OFF")
+            cursor.fetchall()
+            cursor.execute("PRAGMA synchronous=OFF")
+            for name, (_, rows) in loads.items():
+                cursor.execute(_ddl(stages[name], conn))
+                if rows.num_rows:
+                    cursor.adbc_ingest(stages[name].name, rows, mode="append")
+        driver = conn.connection.driver_connection  # no transaction may be open here
+        driver.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (str(path),))  # type: ignore[union-attr]
+        try:
+            yield stages.__getitem__
+        finally:
+            try:
+                driver.execute(f"DETACH DATABASE {STAGE_SCHEMA}")  # type: ignore[union-attr]
+            except Exception:  # still in a transaction: never hand this connection out again
+                conn.invalidate()
+
+
+def insert_ignoring_duplicates(engine: Engine, table: Table, rows: pa.Table) -> None:
+    """Insert an Arrow table in its own transaction, keeping rows whose key already exists."""
+    if rows.num_rows == 0:
+        return
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    from sqlalchemy import select, true
+
+    columns = list(rows.column_names)
+    with (
+        engine.connect() as conn,
+        staging(conn, {"incoming": (table, rows)}) as staged,
+        conn.begin(),
+    ):
+        stage = staged("incoming")
+        source = select(*(stage.c[c] for c in columns)).where(true())
+        conn.execute(insert(table).from_select(columns, source).on_conflict_do_nothing())
+
+
+# ---------------------------------------------------------------- reads and loads on a connection
+
+
+def fetch_raw(conn: Connection, statement: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run a query and return its column names and the driver's own row tuples.
+
+    Values are bound as literals and rows skip SQLAlchemy's result processing:
+    a million-row night is read at the driver's speed.
+    """
+    sql = _compiled(conn, statement)
+    cursor = conn.exec_driver_sql(
+        sql.replace("%", "%%") if conn.dialect.name != "sqlite" else sql
+    ).cursor
+    assert cursor is not None
+    names = [d[0] for d in cursor.description]
+    return names, list(cursor.fetchall())
+
+
+def insert_arrow(conn: Connection, table: Table, rows: Any) -> None:
+    """Insert an Arrow table whose values are already in storage form (dates as text).
+
+    SQLite: executemany of the rows; PostgreSQL: one COPY of the table as CSV.
+    """
+    if rows.num_rows == 0:
+        return
+    names = ", ".join(f'"{name}"' for name in rows.column_names)
+    if conn.dialect.name == "sqlite":
+        columns = [column.to_pylist() for column in rows.columns]
+        marks = ", ".join("?" for _ in columns)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', zip(*columns, strict=True)
+        )
+        return
+    import io
+
+    import pyarrow.csv as pa_csv
+
+    buffer = io.BytesIO()
+    # one chunk: pyarrow 26 writes garbage for a table whose first chunk is empty
+    pa_csv.write_csv(rows.combine_chunks(), buffer, pa_csv.WriteOptions(include_header=False))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
+        copy.write(buffer.getvalue())
+
+
+def upsert_arrow(conn: Connection, table: Table, rows: Any, keys: list[str]) -> None:
+    """Insert an Arrow table, replacing the non-key columns of rows whose key exists."""
+    if rows.num_rows == 0:
+        return
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    from sqlalchemy import select, true
+
+    stage = stage_table(table, f"upsert_{table.name}")
+    stage.create(conn)
+    insert_arrow(conn, stage, rows)
+    columns = list(rows.column_names)
+    statement = insert(table).from_select(
+        columns, select(*(stage.c[c] for c in columns)).where(true())
+    )
+    others = [c for c in columns if c not in keys]
+    if others:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in others}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing()
+    conn.execute(statement)
+    stage.drop(conn)

@@ -184,27 +184,6 @@ def staging(
                 conn.invalidate()
 
 
-def insert_ignoring_duplicates(engine: Engine, table: Table, rows: pa.Table) -> None:
-    """Insert an Arrow table in its own transaction, keeping rows whose key already exists."""
-    if rows.num_rows == 0:
-        return
-    if engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    from sqlalchemy import select, true
-
-    columns = list(rows.column_names)
-    with (
-        engine.connect() as conn,
-        staging(conn, {"incoming": (table, rows)}) as staged,
-        conn.begin(),
-    ):
-        stage = staged("incoming")
-        source = select(*(stage.c[c] for c in columns)).where(true())
-        conn.execute(insert(table).from_select(columns, source).on_conflict_do_nothing())
-
-
 # ---------------------------------------------------------------- reads and loads on a connection
 
 

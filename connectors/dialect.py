@@ -267,6 +267,7 @@ def upsert_from(
     keep: tuple[str, ...],
     version: str,
     compared: list[str],
+    updates: bool = True,
 ) -> None:
     """INSERT ... SELECT from the stage, ON CONFLICT (key) DO UPDATE when newer.
 
@@ -278,6 +279,7 @@ def upsert_from(
     where their value changed: a column named in an UPDATE's SET costs an index
     write per row even when the value is the same, and most changes (a
     decision's outcome, a status) leave the indexed columns (client, file) alone.
+    `updates=False` says no staged record changes an existing row (a first load).
     """
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
@@ -306,7 +308,7 @@ def upsert_from(
         ),
     )
     conn.execute(statement)
-    if indexed:  # rows the statement above applied now carry the stage's version
+    if indexed and updates:  # rows the statement above applied now carry the stage's version
         conn.execute(
             update(target)
             .where(

@@ -135,12 +135,14 @@ def run_interface(
             result = _run(connectors, batch_root, interface, night, kind, replay=replay or dry_run)
         except BaseException as exc:
             if run_id is not None:
-                _finish_run(connectors, run_id, None, status="failed", message=str(exc)[:2000])
+                with connectors.control.begin() as conn:
+                    _finish_run(conn, run_id, None, status="failed", message=str(exc)[:2000])
             raise
         result.seconds = time.perf_counter() - started
         if run_id is not None:
-            _finish_run(connectors, run_id, result, status="succeeded")
-            _advance_watermark(connectors, interface, night, result.batch_id)
+            with connectors.control.begin() as conn:
+                _finish_run(conn, run_id, result, status="succeeded")
+                _advance_watermark(conn, interface, night, result.batch_id)
             faults.point("after_finish")
         return result
 
@@ -314,7 +316,7 @@ def _load_stream(
     )
     _, rows = arrow_io.fetch_raw(conn, query)
     actions = dict(rows)
-    counted = Counter(actions.values())
+    counted = Counter(action for _, action in rows)
     for name in ("inserted", "updated", "unchanged", "older"):
         setattr(result, name, counted.get(name, 0))
     result.actions = actions
@@ -323,7 +325,7 @@ def _load_stream(
     else:
         dialect.upsert_from(
             conn, target, stage, key=key, keep=_INSERT_ONLY, version="source_updated_at",
-            compared=compared,
+            compared=compared, updates=result.updated > 0,
         )  # fmt: skip
     return result
 
@@ -378,56 +380,81 @@ def _record(
     checked: dict[str, contract.Checked],
     results: list[StreamResult],
 ) -> None:
-    """Audit every record and quarantine the rejected ones (first writer wins)."""
+    """Audit every record and quarantine the rejected ones (first writer wins).
+
+    A batch's audit rows go in one transaction: a stream that already has
+    them (a rerun after a crash, a replay) is left as its first run wrote it.
+    """
     identifier = batch_id(interface.name, night)
-    audits = []
-    for stream, result in zip(interface.streams, results, strict=True):
-        n = len(result.actions)
-        audits.append(
+    audits = {
+        stream.name: (
+            AuditLog.__table__,
             pa.table(
                 {
-                    "batch_id": pa.array([identifier] * n, type=pa.string()),
-                    "stream": pa.array([stream.name] * n, type=pa.string()),
                     "record_key": pa.array(list(result.actions), type=pa.string()),
-                    "source_system": pa.array([interface.source_system] * n, type=pa.string()),
-                    "target_system": pa.array([interface.target_system] * n, type=pa.string()),
-                    "target_table": pa.array([stream.target_table] * n, type=pa.string()),
                     "action": pa.array(list(result.actions.values()), type=pa.string()),
-                    "night": pa.array([night.isoformat()] * n, type=pa.string()),
                 }
-            )
+            ),
         )
-    # committed before the quarantine and the target: a rerun finds them and adds nothing
-    arrow_io.insert_ignoring_duplicates(
-        connectors.control.engine,
-        AuditLog.__table__,  # type: ignore[arg-type]
-        pa.concat_tables(audits),
-    )
-    with connectors.control.begin() as conn:
+        for stream, result in zip(interface.streams, results, strict=True)
+    }
+    control = connectors.control.engine
+    with control.connect() as conn, arrow_io.staging(conn, audits) as staged, conn.begin():  # type: ignore[arg-type]
         for stream in interface.streams:
-            rejected = checked[stream.name].rejections
-            if rejected:
-                existing = set(
-                    conn.execute(
-                        select(Quarantine.record_key, Quarantine.rule).where(
-                            Quarantine.batch_id == identifier, Quarantine.stream == stream.name
-                        )
-                    ).tuples()
+            if not _audited(conn, identifier, stream.name):
+                stage = staged(stream.name)
+                rows = select(
+                    literal(identifier), literal(stream.name), stage.c.record_key, stage.c.action
                 )
-                fresh = [r for r in rejected if (r.record_key, r.rule) not in existing]
-                if fresh:
-                    conn.execute(
-                        insert(Quarantine),
-                        [
-                            {
-                                "batch_id": identifier, "interface": interface.name, "night": night,
-                                "stream": stream.name, "record_key": r.record_key, "rule": r.rule,
-                                "reason": r.reason, "payload": r.payload,
-                            }
-                            for r in fresh
-                        ],
-                    )  # fmt: skip
+                conn.execute(
+                    insert(AuditLog).from_select(
+                        ["batch_id", "stream", "record_key", "action"], rows
+                    )
+                )
+            _quarantine(conn, interface, night, stream, checked[stream.name].rejections)
     faults.point("after_audit")
+
+
+def _audited(conn: Connection, identifier: str, stream: str) -> bool:
+    found = conn.execute(
+        select(AuditLog.audit_id)
+        .where(AuditLog.batch_id == identifier, AuditLog.stream == stream)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _quarantine(
+    conn: Connection,
+    interface: Interface,
+    night: dt.date,
+    stream: Stream,
+    rejected: list[contract.Rejection],
+) -> None:
+    """Keep the stream's rejected records (those not kept by an earlier run of the batch)."""
+    if not rejected:
+        return
+    identifier = batch_id(interface.name, night)
+    existing = set(
+        conn.execute(
+            select(Quarantine.record_key, Quarantine.rule).where(
+                Quarantine.batch_id == identifier, Quarantine.stream == stream.name
+            )
+        ).tuples()
+    )
+    fresh = [r for r in rejected if (r.record_key, r.rule) not in existing]
+    if fresh:
+        conn.execute(
+            insert(Quarantine),
+            [
+                {
+                    "batch_id": identifier, "interface": interface.name, "night": night,
+                    "stream": stream.name, "record_key": r.record_key, "rule": r.rule,
+                    "reason": r.reason, "payload": r.payload,
+                }
+                for r in fresh
+            ],
+        )  # fmt: skip
 
 
 def _now() -> dt.datetime:
@@ -464,7 +491,7 @@ def _start_run(connectors: Connectors, interface: Interface, night: dt.date, kin
 
 
 def _finish_run(
-    connectors: Connectors,
+    conn: Connection,
     run_id: int,
     result: RunResult | None,
     *,
@@ -481,33 +508,31 @@ def _finish_run(
             unchanged=result.total("unchanged") + result.total("older"),
             quarantined=result.total("quarantined"),
         )
-    with connectors.control.begin() as conn:
-        conn.execute(update(SyncRun).where(SyncRun.run_id == run_id).values(**values))
+    conn.execute(update(SyncRun).where(SyncRun.run_id == run_id).values(**values))
 
 
 def _advance_watermark(
-    connectors: Connectors, interface: Interface, night: dt.date, identifier: str
+    conn: Connection, interface: Interface, night: dt.date, identifier: str
 ) -> None:
     _, end = night_interval(night, interface.cutoff)
-    with connectors.control.begin() as conn:
-        current = conn.execute(
-            select(Watermark.loaded_through).where(Watermark.interface == interface.name)
-        ).scalar()
-        if current is None:
-            conn.execute(
-                insert(Watermark).values(
-                    interface=interface.name,
-                    loaded_through=end,
-                    last_batch_id=identifier,
-                    updated_at=_now(),
-                )
+    current = conn.execute(
+        select(Watermark.loaded_through).where(Watermark.interface == interface.name)
+    ).scalar()
+    if current is None:
+        conn.execute(
+            insert(Watermark).values(
+                interface=interface.name,
+                loaded_through=end,
+                last_batch_id=identifier,
+                updated_at=_now(),
             )
-        elif end > current:
-            conn.execute(
-                update(Watermark)
-                .where(Watermark.interface == interface.name)
-                .values(loaded_through=end, last_batch_id=identifier, updated_at=_now())
-            )
+        )
+    elif end > current:
+        conn.execute(
+            update(Watermark)
+            .where(Watermark.interface == interface.name)
+            .values(loaded_through=end, last_batch_id=identifier, updated_at=_now())
+        )
 
 
 def load_history(

@@ -93,18 +93,23 @@ class Quarantine(ControlBase):
 
 
 class AuditLog(ControlBase):
-    """One record moved: from where, to where, in which batch, and what it did."""
+    """One record a batch carried, and what loading it did (inserted, updated, unchanged, older).
+
+    The night, the interface and its systems are the batch's (join `batch` on
+    `batch_id`); the target table is the stream's. A batch's audit rows are
+    written in one transaction, before its target commits: the first run of
+    a batch writes them, and a rerun or replay finds them and adds none.
+    """
 
     __tablename__ = "audit_log"
 
-    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    stream: Mapped[str] = mapped_column(String(40), primary_key=True)
-    record_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    source_system: Mapped[str] = mapped_column(String(8))
-    target_system: Mapped[str] = mapped_column(String(8))
-    target_table: Mapped[str] = mapped_column(String(40))
-    action: Mapped[str] = mapped_column(String(10))  # inserted, updated, unchanged
-    night: Mapped[dt.date] = mapped_column(Date, index=True)
+    audit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(40))
+    record_key: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (Index("ix_audit_log_batch_id_stream", "batch_id", "stream"),)
 
 
 class Conflict(ControlBase):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Boolean, Integer, String, case, func, insert, literal, select, update
 
 from casesync.database import init_all
-from connectors import Connectors, arrow_io, contract, transfer
+from connectors import Connectors, arrow_io, contract, faults, transfer
 from schemas import gcms, nova
 from schemas.codes import NOVA_TO_GCMS_OUTCOME
 from schemas.control import AuditLog
@@ -143,31 +143,35 @@ def test_staging_leaves_the_connection_clean_after_a_commit_and_a_rollback(
     assert not _scratch_left()
 
 
-def test_audit_rows_are_written_once_even_with_an_empty_first_stream(
-    connectors: Connectors,
+def test_audit_rows_are_written_once_per_record_even_with_an_empty_first_stream(
+    connectors: Connectors, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two streams, the first empty (its Arrow chunk has no rows): every row, exactly once."""
-    columns = ["batch_id", "stream", "record_key", "source_system", "target_system",
-               "target_table", "action", "night"]  # fmt: skip
+    """The night's first stream (filings) is empty; its decisions are audited once, and a
+    rerun after a crash between the audit and the target's commit adds no audit rows."""
+    _decisions(connectors, 12)
+    with connectors.nova.begin() as conn:  # the files were filed a night earlier
+        conn.execute(update(nova.CaseFile).values(updated_at=TYPED - dt.timedelta(days=1)))
+    night = dt.date(2021, 3, 1)
 
-    def audit(stream: str, keys: list[str]) -> pa.Table:
-        n = len(keys)
-        values = ["b:2021-03-01", stream, None, "nova", "gcms", "irb_decision", "inserted",
-                  "2021-03-01"]  # fmt: skip
-        return pa.table(
-            {
-                name: pa.array(keys if name == "record_key" else [value] * n, pa.string())
-                for name, value in zip(columns, values, strict=True)
-            }
-        )
+    def crash(name: str) -> None:
+        if name == "before_commit":
+            raise RuntimeError("crashed before_commit")
 
-    rows = pa.concat_tables([audit("filings", []), audit("decisions", ["N1", "N2", "N3"])])
-    table = AuditLog.__table__
-    for _ in range(2):
-        arrow_io.insert_ignoring_duplicates(connectors.control.engine, table, rows)  # type: ignore[arg-type]
+    with monkeypatch.context() as patched:
+        patched.setattr(faults, "point", crash)
+        with pytest.raises(RuntimeError, match="before_commit"):
+            transfer.run_interface(connectors, settings.batch_dir, NOVA_TO_GCMS, night)
+    with connectors.gcms.connect() as conn:  # the target was rolled back
+        assert conn.execute(select(func.count()).select_from(gcms.IrbDecision)).scalar() == 0
+    result = transfer.run_interface(connectors, settings.batch_dir, NOVA_TO_GCMS, night)
+    assert [s.extracted for s in result.streams] == [0, 12]
     with connectors.control.connect() as conn:
-        stored = conn.execute(select(AuditLog.record_key, AuditLog.night)).all()
-    assert sorted(stored) == [(k, dt.date(2021, 3, 1)) for k in ("N1", "N2", "N3")]
+        stored = conn.execute(
+            select(AuditLog.batch_id, AuditLog.stream, AuditLog.record_key, AuditLog.action)
+        ).all()
+    assert sorted(stored) == sorted(
+        ("nova_to_gcms:2021-03-01", "final_decisions", f"N{i}", "inserted") for i in range(12)
+    )
 
 
 def test_a_changed_indexed_column_is_applied_and_an_unchanged_one_left_alone(

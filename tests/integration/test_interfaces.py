@@ -270,7 +270,7 @@ def test_replay_restores_a_record_and_dry_run_shows_it(synced: Settings) -> None
             conn.execute(
                 select(AuditLog.record_key).where(
                     AuditLog.batch_id == f"gcms_to_ncms:{night}",
-                    AuditLog.target_table == "travel_doc_info",
+                    AuditLog.stream == "travel_documents",
                 )
             )
             .scalars()

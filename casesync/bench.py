@@ -19,7 +19,19 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, String, case, cast, func, insert, literal, select, text, update
+from sqlalchemy import (
+    MetaData,
+    String,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+    update,
+)
 
 from casesync.database import init_all
 from casesync.settings import DATABASES, Settings
@@ -186,17 +198,20 @@ def _timed(work: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def raw_copy(connectors: Connectors, load_at: dt.datetime) -> float:
-    """The floor: one INSERT ... SELECT inside the source database.
+def _raw_statement(load_at: dt.datetime, since: dt.datetime | None = None) -> Any:
+    """INSERT ... SELECT of the interface's result into `bench_copy`, an upsert with `since`.
 
-    It writes the interface's result (same columns, same keys and indexes as
-    GCMS's irb_decision, codes mapped in SQL) from the interface's own query,
-    with no batch, contract, version check or audit.
+    With `since`, only the records changed from then on are read (by the same
+    indexed `updated_at` the interface reads) and each replaces its row.
     """
     stream = NOVA_TO_GCMS.streams[1]
-    source = stream.query().subquery()
-    target = metadata_for("gcms").tables[stream.target_table]
-    copy = target.to_metadata(MetaData(), name="bench_copy")
+    query = stream.query()
+    if since is not None:
+        query = query.where(query.selected_columns.source_updated_at >= since)
+    source = query.subquery()
+    copy = (
+        metadata_for("gcms").tables[stream.target_table].to_metadata(MetaData(), name="bench_copy")
+    )
     outcome_column, mapping = stream.codes["outcome"]
     values = {
         stream.target_key: literal("N") + cast(source.c.source_key, String),
@@ -209,15 +224,59 @@ def raw_copy(connectors: Connectors, load_at: dt.datetime) -> float:
         "entered_by": literal(NOVA_TO_GCMS.feed_user),
     }
     names = [c.name for c in copy.columns]
-    query = select(*(values[name].label(name) for name in names))
+    rows = select(*(values[name].label(name) for name in names))
+    if since is None:
+        return copy, insert(copy).from_select(names, rows)
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    statements = {}
+    for backend, upsert in (("sqlite", sqlite_insert), ("postgresql", pg_insert)):
+        statement = upsert(copy).from_select(names, rows.where(true()))
+        changed = {n: statement.excluded[n] for n in names if n not in (stream.target_key,)}
+        statements[backend] = statement.on_conflict_do_update(
+            index_elements=[stream.target_key], set_=changed
+        )
+    return copy, statements
+
+
+def raw_copy(connectors: Connectors, load_at: dt.datetime) -> float:
+    """The floor: one INSERT ... SELECT inside the source database.
+
+    It writes the interface's result (same columns, same keys and indexes as
+    GCMS's irb_decision, codes mapped in SQL) from the interface's own query,
+    with no batch, contract, version check or audit.
+    """
+    copy, statement = _raw_statement(load_at)
     with connectors.nova.begin() as conn:
         copy.create(conn)
 
     def work() -> None:  # committed, as casesync's run is
         with connectors.nova.begin() as conn:
-            conn.execute(insert(copy).from_select(names, query))
+            conn.execute(statement)
 
     return _timed(work)
+
+
+def raw_incremental(
+    connectors: Connectors, since: dt.datetime, load_at: dt.datetime
+) -> tuple[float, int]:
+    """The floor of an incremental night: the changed records upserted into the raw copy.
+
+    Returns the seconds and the number of rows the upsert wrote.
+    """
+    copy, statements = _raw_statement(load_at, since)
+
+    def work() -> None:
+        with connectors.nova.begin() as conn:
+            conn.execute(statements[conn.dialect.name])
+
+    seconds = _timed(work)
+    with connectors.nova.connect() as conn:
+        written = conn.execute(
+            select(func.count()).select_from(copy).where(copy.c.updated_at == load_at)
+        ).scalar()
+    return seconds, int(written or 0)
 
 
 def pandas_copy(connectors: Connectors) -> float:
@@ -286,6 +345,9 @@ def bench_sync(
             started = time.perf_counter()
             incremental = casesync_copy(connectors, settings, NIGHT + dt.timedelta(days=1))
             incremental_seconds = time.perf_counter() - started
+            say("raw INSERT ... SELECT ... ON CONFLICT (incremental night)")
+            next_night = night_interval(NIGHT + dt.timedelta(days=1))
+            raw_incremental_seconds, raw_incremental_rows = raw_incremental(connectors, *next_night)
         finally:
             connectors.dispose()
     return {
@@ -304,6 +366,9 @@ def bench_sync(
         "incremental_updated": incremental.total("updated"),
         "incremental_seconds": round(incremental_seconds, 3),
         "incremental_cost_vs_full": round(incremental_seconds / full_seconds, 4),
+        "raw_incremental_rows": raw_incremental_rows,
+        "raw_incremental_seconds": round(raw_incremental_seconds, 3),
+        "raw_incremental_cost_vs_full": round(raw_incremental_seconds / raw_seconds, 4),
     }
 
 

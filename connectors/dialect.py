@@ -258,6 +258,12 @@ def bulk_update(
 # ---------------------------------------------------------------- staging and upserts
 
 
+def indexed_columns(target: Table, columns: list[str]) -> list[str]:
+    """Those of `columns` that some index of `target` covers."""
+    covered = {column.name for index in target.indexes for column in index.columns}
+    return [name for name in columns if name in covered]
+
+
 def upsert_from(
     conn: Connection,
     target: Table,
@@ -267,7 +273,7 @@ def upsert_from(
     keep: tuple[str, ...],
     version: str,
     compared: list[str],
-    updates: bool = True,
+    index_changes: bool = True,
 ) -> None:
     """INSERT ... SELECT from the stage, ON CONFLICT (key) DO UPDATE when newer.
 
@@ -279,7 +285,8 @@ def upsert_from(
     where their value changed: a column named in an UPDATE's SET costs an index
     write per row even when the value is the same, and most changes (a
     decision's outcome, a status) leave the indexed columns (client, file) alone.
-    `updates=False` says no staged record changes an existing row (a first load).
+    `index_changes=False` says no staged record changes an indexed column of an
+    existing row (the caller's classification knows), and skips that statement.
     """
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
@@ -288,7 +295,7 @@ def upsert_from(
     from sqlalchemy import and_, case, or_, select, true, update
 
     names = [c.name for c in target.columns]
-    indexed = {c.name for index in target.indexes for c in index.columns} & set(compared)
+    indexed = set(indexed_columns(target, compared))
     source = select(*(stage.c[name] for name in names)).where(true())
     statement = insert(target).from_select(names, source)
     excluded = statement.excluded
@@ -308,7 +315,7 @@ def upsert_from(
         ),
     )
     conn.execute(statement)
-    if indexed and updates:  # rows the statement above applied now carry the stage's version
+    if indexed and index_changes:  # rows the statement above applied carry the stage's version
         conn.execute(
             update(target)
             .where(

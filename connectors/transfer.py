@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlalchemy import case, func, insert, literal, or_, select, update
+from sqlalchemy import and_, case, false, func, insert, literal, or_, select, update
 
 from connectors import arrow_io, batches, contract, dialect, faults
 from schemas import metadata_for
@@ -304,19 +304,29 @@ def _load_stream(
     result = StreamResult(stream.name, target.name)
     key = stream.target_key
     compared = [c.name for c in target.columns if c.name not in _BOOKKEEPING and c.name != key]
-    differs = or_(*(stage.c[name].is_distinct_from(target.c[name]) for name in compared))
+
+    def differs_in(names: list[str]) -> list[Any]:
+        return [stage.c[name].is_distinct_from(target.c[name]) for name in names]
+
+    differs = or_(*differs_in(compared))
     action = case(
         (target.c[key].is_(None), literal("inserted")),
         (stage.c.source_updated_at < target.c.source_updated_at, literal("older")),
         (differs, literal("updated")),
         else_=literal("unchanged"),
     )
-    query = select(stage.c[key], action).select_from(
+    indexed = dialect.indexed_columns(target, compared)
+    moves_index = case(  # an existing row whose indexed columns the record changes
+        (and_(target.c[key].is_not(None), or_(false(), *differs_in(indexed))), literal(1)),
+        else_=literal(0),
+    )
+    query = select(stage.c[key], action, moves_index).select_from(
         stage.outerjoin(target, target.c[key] == stage.c[key])
     )
     _, rows = arrow_io.fetch_raw(conn, query)
-    actions = dict(rows)
-    counted = Counter(action for _, action in rows)
+    actions = {row[0]: row[1] for row in rows}
+    counted = Counter(row[1] for row in rows)
+    index_changes = any(row[2] for row in rows)
     for name in ("inserted", "updated", "unchanged", "older"):
         setattr(result, name, counted.get(name, 0))
     result.actions = actions
@@ -325,7 +335,7 @@ def _load_stream(
     else:
         dialect.upsert_from(
             conn, target, stage, key=key, keep=_INSERT_ONLY, version="source_updated_at",
-            compared=compared, updates=result.updated > 0,
+            compared=compared, index_changes=index_changes,
         )  # fmt: skip
     return result
 

@@ -22,6 +22,8 @@ def test_bench_sync_moves_every_record_three_ways(
     # the next night changes 1% of the decisions; the incremental run carries only those
     assert result["incremental_rows"] == 20
     assert result["incremental_updated"] == 20
+    assert result["raw_incremental_rows"] == 20  # the raw floor upserts the same records
+    assert result["raw_incremental_cost_vs_full"] > 0
     for name in ("casesync", "raw_sql", "pandas"):
         assert result[f"{name}_rows_per_s"] > 0
     assert result["ratio_vs_raw"] > 0 and result["ratio_vs_pandas"] > 0

@@ -13,6 +13,7 @@ ADBC cannot read a result at all, the reads fall back to the driver's rows.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 #: Schema names of the scratch databases a SQLite load stages in and a read goes through.
 STAGE_SCHEMA = "casesync_stage"
 _SCRATCH = "casesync_scratch"
+_SCRATCH_PREFIX = "casesync-scratch-"
 _BUSY_MS = 60_000
 #: One result batch: ADBC infers each column's type from every row, not the first thousand.
 _ONE_BATCH = str(2**30)
@@ -119,12 +121,27 @@ def fetch_arrow(conn: Connection, statement: Any) -> pa.Table | None:
 
 @contextlib.contextmanager
 def _scratch() -> Iterator[Path]:
-    """A scratch SQLite file's path, removed afterwards."""
-    directory = Path(tempfile.mkdtemp(prefix="casesync-scratch-"))
+    """A scratch SQLite file's path, removed afterwards (and those of runs that were killed)."""
+    _remove_orphans(Path(tempfile.gettempdir()))
+    directory = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-"))
     try:
         yield directory / "scratch.db"
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _remove_orphans(root: Path) -> None:
+    """Remove scratch directories whose process is gone (a run killed with kill -9)."""
+    for directory in root.glob(f"{_SCRATCH_PREFIX}*-*"):
+        pid = directory.name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(directory, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
 
 
 def _ddl(table: Table, conn: Connection) -> str:

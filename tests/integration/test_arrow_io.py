@@ -6,6 +6,7 @@ import datetime as dt
 import glob
 import os
 import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -21,7 +22,6 @@ from schemas.interfaces import NOVA_TO_GCMS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from casesync.settings import Settings
 
@@ -99,6 +99,28 @@ def test_an_extraction_reads_every_record_of_the_interval(connectors: Connectors
     else:
         assert fetched is None
     assert not _scratch_left()
+
+
+def test_a_killed_runs_scratch_files_are_removed_by_the_next_run(
+    connectors: Connectors,
+) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    orphan = Path(tempfile.gettempdir()) / f"casesync-scratch-{int(gone.stdout)}-abc"
+    orphan.mkdir()
+    (orphan / "scratch.db").write_bytes(b"left by kill -9")
+    live = Path(tempfile.gettempdir()) / f"casesync-scratch-{os.getpid()}-live"
+    live.mkdir()
+    _decisions(connectors, 3)
+    with connectors.nova.connect() as conn:
+        contract.extract(conn, NOVA_TO_GCMS.streams[1], TYPED, TYPED + dt.timedelta(hours=1))
+    if connectors.nova.backend == "sqlite":  # PostgreSQL reads need no scratch files
+        assert not orphan.exists()
+    assert live.exists()  # a live process's scratch directory is left alone
+    live.rmdir()
 
 
 def test_a_column_of_mixed_types_reads_as_text(connectors: Connectors) -> None:

@@ -410,7 +410,11 @@ def bench_sync_command(
     backend: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Interface throughput against a raw INSERT ... SELECT and pandas, on the same records."""
+    """Interface throughput against a raw INSERT ... SELECT and pandas, on the same records.
+
+    Then a night with 1% of the records changed, against the raw SQL upsert of
+    the same records.
+    """
     from casesync.bench import bench_sync
     from casesync.errors import BadInput
 

@@ -198,7 +198,9 @@ def _timed(work: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def _raw_statement(load_at: dt.datetime, since: dt.datetime | None = None) -> Any:
+def _raw_statement(
+    load_at: dt.datetime, since: dt.datetime | None = None, backend: str = "sqlite"
+) -> Any:
     """INSERT ... SELECT of the interface's result into `bench_copy`, an upsert with `since`.
 
     With `since`, only the records changed from then on are read (by the same
@@ -227,17 +229,9 @@ def _raw_statement(load_at: dt.datetime, since: dt.datetime | None = None) -> An
     rows = select(*(values[name].label(name) for name in names))
     if since is None:
         return copy, insert(copy).from_select(names, rows)
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    statements = {}
-    for backend, upsert in (("sqlite", sqlite_insert), ("postgresql", pg_insert)):
-        statement = upsert(copy).from_select(names, rows.where(true()))
-        changed = {n: statement.excluded[n] for n in names if n not in (stream.target_key,)}
-        statements[backend] = statement.on_conflict_do_update(
-            index_elements=[stream.target_key], set_=changed
-        )
-    return copy, statements
+    statement = dialect.upsert_insert(backend)(copy).from_select(names, rows.where(true()))
+    changed = {n: statement.excluded[n] for n in names if n != stream.target_key}
+    return copy, statement.on_conflict_do_update(index_elements=[stream.target_key], set_=changed)
 
 
 def raw_copy(connectors: Connectors, load_at: dt.datetime) -> float:
@@ -265,11 +259,11 @@ def raw_incremental(
 
     Returns the seconds and the number of rows the upsert wrote.
     """
-    copy, statements = _raw_statement(load_at, since)
+    copy, statement = _raw_statement(load_at, since, connectors.nova.backend)
 
     def work() -> None:
         with connectors.nova.begin() as conn:
-            conn.execute(statements[conn.dialect.name])
+            conn.execute(statement)
 
     seconds = _timed(work)
     with connectors.nova.connect() as conn:

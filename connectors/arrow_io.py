@@ -251,11 +251,11 @@ def upsert_arrow(conn: Connection, table: Table, rows: Any, keys: list[str]) -> 
     """Insert an Arrow table, replacing the non-key columns of rows whose key exists."""
     if rows.num_rows == 0:
         return
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     from sqlalchemy import select, true
+
+    from connectors.dialect import upsert_insert
+
+    insert = upsert_insert(conn.dialect.name)
 
     stage = stage_table(table, f"upsert_{table.name}")
     stage.create(conn)

@@ -258,6 +258,15 @@ def bulk_update(
 # ---------------------------------------------------------------- staging and upserts
 
 
+def upsert_insert(backend_name: str) -> Any:
+    """The `insert` construct with ON CONFLICT clauses for this backend (sqlite or postgresql)."""
+    if backend_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    return insert
+
+
 def indexed_columns(target: Table, columns: list[str]) -> list[str]:
     """Those of `columns` that some index of `target` covers."""
     covered = {column.name for index in target.indexes for column in index.columns}
@@ -288,11 +297,9 @@ def upsert_from(
     `index_changes=False` says no staged record changes an indexed column of an
     existing row (the caller's classification knows), and skips that statement.
     """
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     from sqlalchemy import and_, case, or_, select, true, update
+
+    insert = upsert_insert(conn.dialect.name)
 
     names = [c.name for c in target.columns]
     indexed = set(indexed_columns(target, compared))

@@ -421,7 +421,7 @@ def _record(
                         ["batch_id", "stream", "record_key", "action"], rows
                     )
                 )
-            _quarantine(conn, interface, night, stream, checked[stream.name].rejections)
+            _quarantine(conn, identifier, interface, night, stream, checked[stream.name].rejections)
     faults.point("after_audit")
 
 
@@ -436,6 +436,7 @@ def _audited(conn: Connection, identifier: str, stream: str) -> bool:
 
 def _quarantine(
     conn: Connection,
+    identifier: str,
     interface: Interface,
     night: dt.date,
     stream: Stream,
@@ -444,7 +445,6 @@ def _quarantine(
     """Keep the stream's rejected records (those not kept by an earlier run of the batch)."""
     if not rejected:
         return
-    identifier = batch_id(interface.name, night)
     existing = set(
         conn.execute(
             select(Quarantine.record_key, Quarantine.rule).where(

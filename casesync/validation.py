@@ -15,10 +15,15 @@ from casesync.database import require_current
 from casesync.errors import CasesyncError
 from casesync.settings import DATABASES
 from connectors import Connectors
+from schemas import metadata_for
 from schemas.control import SyncRun, ValidationRun
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from casesync.settings import Settings
+    from expectations.findings import Versions
+    from expectations.rules import Rule, Scope
 
 
 class ValidationFailed(CasesyncError):
@@ -43,6 +48,34 @@ def latest_night(connectors: Connectors, interfaces: list[str]) -> dt.date:
     return min(nights)
 
 
+def data_docs_dir(settings: Settings, scope: Scope) -> Path:
+    """Where a validation's Data Docs site goes: one per night (and per full validation's night)."""
+    return settings.data_docs_dir / f"{scope.kind}-{scope.night.isoformat()}"
+
+
+def record_versions(connectors: Connectors, scope: Scope) -> Versions:
+    """For the finding life cycle: the current `updated_at` of records of a rule's table."""
+
+    def versions(rule: Rule, keys: list[str]) -> dict[str, dt.datetime | None]:
+        table = metadata_for(rule.system).tables.get(rule.table)
+        if table is None or "updated_at" not in table.c or rule.key not in table.c:
+            return {}
+        column = table.c[rule.key]
+        try:
+            python_type = column.type.python_type
+        except NotImplementedError:
+            python_type = str
+        found: dict[str, dt.datetime | None] = {}
+        with connectors[rule.system].connect() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = [python_type(key) for key in keys[start : start + 500]]
+                rows = conn.execute(select(column, table.c.updated_at).where(column.in_(chunk)))
+                found.update({str(key): changed for key, changed in rows})
+        return found
+
+    return versions
+
+
 def validate(
     settings: Settings, *, night: dt.date | None = None, engine: str = "gx"
 ) -> dict[str, Any]:
@@ -64,8 +97,8 @@ def validate(
         if engine == "gx":
             from expectations.gx import run_gx
 
-            docs_dir = settings.data_docs_dir / scope.name.replace(":", "-")
-            shutil.rmtree(docs_dir, ignore_errors=True)
+            docs_dir = data_docs_dir(settings, scope)
+            shutil.rmtree(docs_dir, ignore_errors=True)  # this validation's own site only
             outcomes, run = run_gx(connectors, rules, scope, docs_dir)
             rule_seconds = time.perf_counter() - checked
             docs = run.build_docs()
@@ -73,7 +106,7 @@ def validate(
             outcomes = runner.run_sql(connectors, rules, scope)
             rule_seconds = time.perf_counter() - checked
         with connectors.control.begin() as conn:
-            written = findings.replace(conn, scope, outcomes)
+            written = findings.record(conn, scope, outcomes, record_versions(connectors, scope))
         errors = {o.rule.name: o.error for o in outcomes if o.error}
         errors.update({f"reconcile:{name}": why for name, why in unread.items()})
         by_severity = Counter(o.rule.severity.value for o in outcomes for _ in o.failures)
@@ -98,6 +131,7 @@ def validate(
             conn.execute(
                 insert(ValidationRun).values(
                     scope=scope.name,
+                    night=scope.night,
                     status="errored" if errors else "succeeded",
                     rules_run=len(rules),
                     rules_failed=summary["rules_failed"],

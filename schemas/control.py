@@ -156,10 +156,19 @@ class Finding(ControlBase):
     related_system: Mapped[str | None] = mapped_column(String(8))
     related_table: Mapped[str | None] = mapped_column(String(40))
     related_key: Mapped[str | None] = mapped_column(String(64))
+    #: Life cycle of the finding's identity (rule + record) across validations:
+    #: the night it first failed, the night of this observation, the first later
+    #: validation where the record passed again, and its state at this observation
+    #: (new, persisting, reopened). Rows are never deleted by later nights.
+    first_seen_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_seen_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="new")
 
     __table_args__ = (
         UniqueConstraint("scope", "rule", "system", "table_name", "record_key"),
         Index("ix_finding_record", "system", "table_name", "record_key"),
+        Index("ix_finding_identity", "rule", "system", "table_name", "record_key"),
     )
 
 
@@ -170,6 +179,8 @@ class ValidationRun(ControlBase):
 
     validation_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     scope: Mapped[str] = mapped_column(String(16), index=True)
+    #: The night validated (a full validation: the latest night loaded).
+    night: Mapped[dt.date | None] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(10))
     rules_run: Mapped[int] = mapped_column(Integer, default=0)
     rules_failed: Mapped[int] = mapped_column(Integer, default=0)

@@ -21,6 +21,8 @@ def mandatory(system: str, table: str, key: str, *, office: str | None = None) -
             defect_class="missing_mandatory",
             where=guideline.when,
             office=office,
+            correct_entry=f"{column.replace('_', ' ')} filled in"
+            + (f" (required when {guideline.when})" if guideline.when else ""),
         )
         for column in guideline.fields
     ]

@@ -8,25 +8,40 @@ GCMS has.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy import (
+    DateTime,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from expectations.rules import Query, Rule, Scope
+from expectations.time_limits import past_business_days, province_of_file
 from schemas import control
-from schemas.codes import NOVA_TO_GCMS_OUTCOME, REKEYED_DIVISIONS, UCI_PATTERN
+from schemas.codes import (
+    NOVA_TO_GCMS_OUTCOME,
+    REKEY_MAX_BUSINESS_DAYS,
+    REKEYED_DIVISIONS,
+    UCI_PATTERN,
+)
 from schemas.interfaces import INTERFACES
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
 
     from schemas.interfaces import Interface, Stream
-
-#: Calendar days within which 5 business days always fall.
-REKEY_DEADLINE = dt.timedelta(days=7)
 
 
 def _undelivered(interface: Interface, stream: Stream, scope: Scope) -> Select:
@@ -64,6 +79,12 @@ def _digits(column: Any) -> Any:
     return func.replace(func.replace(func.replace(column, "-", ""), " ", ""), "O", "0")
 
 
+def _rekey_due(decision: Any, moment: Any) -> Any:
+    """`moment` is past the 5 business days (holidays of the IRB office's province) to re-key."""
+    province = province_of_file(decision.file_number)
+    return past_business_days(moment, decision.decided_on, REKEY_MAX_BUSINESS_DAYS, province)
+
+
 def _not_rekeyed(scope: Scope) -> Select:
     """ID and IAD final decisions with no decision keyed into GCMS after 5 business days."""
     decision, keyed = control.ReconNovaDecision, control.ReconGcmsDecision
@@ -77,12 +98,42 @@ def _not_rekeyed(scope: Scope) -> Select:
             _digits(keyed.uci) == _digits(decision.uci),
         ),
     )
+    start, end = scope.window()
+    due = _rekey_due(decision, literal(end, DateTime))
+    if scope.kind == "night":  # the deadlines that fell due tonight
+        due = and_(due, ~_rekey_due(decision, literal(start, DateTime)))
     return select(
         cast(decision.decision_id, String).label("key"), decision.file_number.label("value")
     ).where(
         decision.division.in_(sorted(d.value for d in REKEYED_DIVISIONS)),
-        scope.matured(decision.entered_at, REKEY_DEADLINE),
+        decision.decided_on.is_not(None),
+        decision.decided_on <= decision.entered_at,
+        scope.changed(decision.entered_at) if scope.kind == "full" else true(),
+        due,
         ~found,
+    )
+
+
+def _rekeyed_late(scope: Scope) -> Select:
+    """A decision keyed into GCMS more than 5 business days after the ID or IAD made it."""
+    keyed, decision = control.ReconGcmsDecision, control.ReconNovaDecision
+    return (
+        select(
+            keyed.decision_ref.label("key"),
+            keyed.entered_at.label("value"),
+            cast(decision.decision_id, String).label("related_key"),
+        )
+        .join(
+            decision,
+            and_(decision.file_number == keyed.irb_file_no, decision.division == keyed.division),
+        )
+        .where(
+            keyed.received_via == "MANUAL",
+            decision.division.in_(sorted(d.value for d in REKEYED_DIVISIONS)),
+            decision.decided_on <= decision.entered_at,
+            _rekey_due(decision, keyed.entered_at),
+            scope.changed(keyed.entered_at),
+        )
     )
 
 
@@ -134,11 +185,27 @@ def suite() -> list[Rule]:
             None,
             Query(partial(_undelivered, interface, stream)),
             runs_on="control",
+            correct_entry=f"the record in {interface.target_system.upper()} after the night's "
+            "feed; a quarantined record fixed at its source and carried again",
         )
         for interface in INTERFACES.values()
         for stream in interface.streams
     ]
     rules += [
+        Rule(
+            "cross.gcms.irb_decision.rekeyed_in_time",
+            "re-keyed IRB decision: keyed into GCMS more than 5 business days after the decision",
+            "gcms",
+            "irb_decision",
+            "decision_ref",
+            "entered_at",
+            Query(_rekeyed_late),
+            defect_class="rekeyed_late",
+            runs_on="control",
+            related=("nova", "decision"),
+            correct_entry="keyed within 5 business days (federal and provincial holidays excluded)",
+            tags=("time_limit",),
+        ),
         Rule(
             "cross.nova.decision.rekeyed",
             "ID/IAD decision: not keyed into GCMS within 5 business days",
@@ -147,7 +214,9 @@ def suite() -> list[Rule]:
             "decision_id",
             None,
             Query(_not_rekeyed),
+            defect_class="not_rekeyed",
             runs_on="control",
+            correct_entry="the ID or IAD decision keyed into GCMS within 5 business days",
         ),
         Rule(
             "cross.gcms.irb_decision.matches_nova",
@@ -160,6 +229,7 @@ def suite() -> list[Rule]:
             defect_class="rekey_mismatch",
             runs_on="control",
             related=("nova", "decision"),
+            correct_entry="outcome and decision date exactly as in NOVA",
         ),
         Rule(
             "cross.ncms.removal_case.uci_in_gcms",
@@ -172,6 +242,7 @@ def suite() -> list[Rule]:
             defect_class="orphan_reference",
             runs_on="control",
             office="office",
+            correct_entry="the UCI of an existing GCMS client",
         ),
     ]
     return rules

@@ -125,6 +125,9 @@ def suite() -> list[Rule]:
             "deemed_deportation_on",
             Query(_departure_not_converted),
             severity=Severity.WARNING,
+            correct_entry=(
+                "deemed_deportation_on recorded once a departure order is 30 days unconfirmed"
+            ),
         ),
         Rule(
             "domain.ncms.removal_case.dormant",
@@ -136,6 +139,7 @@ def suite() -> list[Rule]:
             Query(_dormant),
             severity=Severity.WARNING,
             office="office",
+            correct_entry="an activity noted on the file at least every 180 days",
         ),
         Rule(
             "domain.ncms.officer.caseload",
@@ -147,6 +151,7 @@ def suite() -> list[Rule]:
             Query(_over_caseload),
             severity=Severity.WARNING,
             office="office",
+            correct_entry="no more working-inventory cases than the officer's maximum",
         ),
         Rule(
             "domain.ncms.removal_case.criminal_review",
@@ -158,6 +163,7 @@ def suite() -> list[Rule]:
             Query(partial(_review_overdue, REVIEW_CYCLE_YEARS_CRIMINAL, True)),
             severity=Severity.WARNING,
             office="office",
+            correct_entry="last_review_on within the past year",
         ),
         Rule(
             "domain.ncms.removal_case.failed_claimant_review",
@@ -169,5 +175,6 @@ def suite() -> list[Rule]:
             Query(partial(_review_overdue, REVIEW_CYCLE_YEARS_FAILED_CLAIMANT, False)),
             severity=Severity.WARNING,
             office="office",
+            correct_entry="last_review_on within the past 3 years",
         ),
     ]

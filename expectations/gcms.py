@@ -8,6 +8,7 @@ from sqlalchemy import Integer, Select, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import aliased
 
 from connectors import dialect
+from expectations import lifecycle, time_limits
 from expectations.chart_sql import expected_authority, expected_order_type
 from expectations.common import mandatory
 from expectations.rules import InSet, Matches, Query, Rule, Scope
@@ -20,6 +21,7 @@ from schemas.codes import (
     OUTCOMES,
     UCI_PATTERN,
     Authority,
+    OrderStatus,
     OrderType,
     WarrantType,
     all_codes,
@@ -65,10 +67,16 @@ def _duplicate_clients(scope: Scope) -> Select:
 
 
 def _against_chart(scope: Scope, column: str, expected: Any, *, via_principal: bool) -> Select:
-    """Hand-typed orders (with a known ground) whose `column` differs from the chart's value."""
-    order = gcms.RemovalOrder
+    """Hand-typed orders (with a known ground) whose `column` differs from the chart's value.
+
+    The chart turns on the person's status as GCMS holds it on the client (the
+    status typed on the order is only a copy); an order whose UCI names no
+    client falls back on that copy.
+    """
+    order, client = gcms.RemovalOrder, gcms.Client
     principal = aliased(gcms.RemovalOrder)
     typed = getattr(order, column)
+    status = func.coalesce(client.immigration_status, order.subject_status)
     return (
         select(
             order.order_id.label("key"),
@@ -76,36 +84,58 @@ def _against_chart(scope: Scope, column: str, expected: Any, *, via_principal: b
             (principal.order_id if via_principal else literal(None, Integer)).label("related_key"),
         )
         .outerjoin(principal, principal.order_id == order.principal_order_id)
+        .outerjoin(client, client.uci == order.uci)
         .where(
             order.entered_by.not_like(_FEED),
             order.irpa_ground.in_(GROUND_CODES),
             typed.is_not(None),
-            typed != expected(order, principal),
+            typed != expected(order, principal, status),
             scope.changed(order.updated_at),
         )
     )
 
 
 def _wrong_authority(scope: Scope) -> Select:
-    def authority(order: Any, _principal: Any) -> Any:
+    def authority(order: Any, _principal: Any, status: Any) -> Any:
         return expected_authority(
-            order.irpa_ground, order.subject_status, order.non_compliance, order.is_vulnerable
+            order.irpa_ground, status, order.non_compliance, order.is_vulnerable
         )
 
     return _against_chart(scope, "issuing_authority", authority, via_principal=False)
 
 
 def _wrong_order_type(scope: Scope) -> Select:
-    def order_type(order: Any, principal: Any) -> Any:
+    def order_type(order: Any, principal: Any, status: Any) -> Any:
         return expected_order_type(
             order.irpa_ground,
-            order.subject_status,
+            status,
             order.non_compliance,
             order.is_refugee_claimant,
             principal.order_type,
         )
 
     return _against_chart(scope, "order_type", order_type, via_principal=True)
+
+
+def _status_differs(scope: Scope) -> Select:
+    """A live order whose typed subject status is not the client's status in GCMS."""
+    order, client = gcms.RemovalOrder, gcms.Client
+    return (
+        select(
+            order.order_id.label("key"),
+            order.subject_status.label("value"),
+            client.uci.label("related_key"),
+        )
+        .join(client, client.uci == order.uci)
+        .where(
+            order.entered_by.not_like(_FEED),
+            order.status != OrderStatus.CANCELLED.value,
+            order.subject_status.is_not(None),
+            client.immigration_status.is_not(None),
+            order.subject_status != client.immigration_status,
+            or_(scope.changed(order.updated_at), scope.changed(client.updated_at)),
+        )
+    )
 
 
 def _made_in_future(scope: Scope) -> Select:
@@ -168,6 +198,10 @@ def suite() -> list[Rule]:
             Query(_duplicate_clients),
             defect_class="duplicate_client",
             related=("gcms", "client"),
+            correct_entry=(
+                "one client per person: search by name, birth date and citizenship before "
+                "creating one"
+            ),
         ),
         *mandatory("gcms", "inadmissibility_report", "report_id", office="office_code"),
         Rule(
@@ -180,6 +214,7 @@ def suite() -> list[Rule]:
             Matches("uci", UCI_PATTERN),
             defect_class="malformed_uci",
             office="office_code",
+            correct_entry="a UCI of 8 digits as 0000-0000 or 10 digits as 00-0000-0000",
         ),
         Rule(
             "gcms.inadmissibility_report.irpa_ground.code",
@@ -191,6 +226,7 @@ def suite() -> list[Rule]:
             InSet("irpa_ground", GROUND_CODES),
             defect_class="unknown_code",
             office="office_code",
+            correct_entry="an IRPA provision as casesync writes it: 34, 36(1)(a), 41(a)...",
         ),
         Rule(
             "gcms.inadmissibility_report.referral_file_no.format",
@@ -202,6 +238,7 @@ def suite() -> list[Rule]:
             Matches("referral_file_no", IRB_FILE_PATTERN),
             defect_class="malformed_irb_file",
             office="office_code",
+            correct_entry="the ID file number as NOVA gives it, for example 0003-1234567",
         ),
         *mandatory("gcms", "removal_order", "order_id"),
         Rule(
@@ -213,6 +250,7 @@ def suite() -> list[Rule]:
             "uci",
             Matches("uci", UCI_PATTERN),
             defect_class="malformed_uci",
+            correct_entry="a UCI of 8 digits as 0000-0000 or 10 digits as 00-0000-0000",
         ),
         Rule(
             "gcms.removal_order.irpa_ground.code",
@@ -223,6 +261,7 @@ def suite() -> list[Rule]:
             "irpa_ground",
             InSet("irpa_ground", GROUND_CODES),
             defect_class="unknown_code",
+            correct_entry="an IRPA provision as casesync writes it: 34, 36(1)(a), 41(a)...",
         ),
         Rule(
             "gcms.removal_order.order_type.code",
@@ -233,6 +272,7 @@ def suite() -> list[Rule]:
             "order_type",
             InSet("order_type", all_codes(OrderType)),
             defect_class="unknown_code",
+            correct_entry="departure, exclusion or deportation",
         ),
         Rule(
             "gcms.removal_order.issuing_authority.code",
@@ -243,6 +283,7 @@ def suite() -> list[Rule]:
             "issuing_authority",
             InSet("issuing_authority", all_codes(Authority)),
             defect_class="unknown_code",
+            correct_entry="MD or ID",
         ),
         Rule(
             "gcms.removal_order.issuing_authority.chart",
@@ -253,6 +294,10 @@ def suite() -> list[Rule]:
             "issuing_authority",
             Query(_wrong_authority),
             defect_class="wrong_authority",
+            correct_entry=(
+                "the authority the chart gives for the ground and the client's GCMS status (ID "
+                "for minors and the vulnerable)"
+            ),
         ),
         Rule(
             "gcms.removal_order.order_type.chart",
@@ -264,6 +309,22 @@ def suite() -> list[Rule]:
             Query(_wrong_order_type),
             defect_class="wrong_order_type",
             related=("gcms", "removal_order"),
+            correct_entry=(
+                "the type the chart gives for the ground, the client's GCMS status and claim "
+                "(s.42: the family member's type)"
+            ),
+        ),
+        Rule(
+            "gcms.removal_order.subject_status.client",
+            "removal order: the status typed on the order is not the client's status in GCMS",
+            "gcms",
+            "removal_order",
+            "order_id",
+            "subject_status",
+            Query(_status_differs),
+            defect_class="status_mismatch",
+            related=("gcms", "client"),
+            correct_entry="subject_status as on the client's GCMS record (FN, PR or PP)",
         ),
         Rule(
             "gcms.removal_order.made_on.not_future",
@@ -274,6 +335,7 @@ def suite() -> list[Rule]:
             "made_on",
             Query(_made_in_future),
             defect_class="future_date",
+            correct_entry="made_on on or before the day the order is entered",
         ),
         *mandatory("gcms", "irb_decision", "decision_ref"),
         Rule(
@@ -286,6 +348,7 @@ def suite() -> list[Rule]:
             Matches("irb_file_no", IRB_FILE_PATTERN),
             defect_class="malformed_irb_file",
             where="received_via = 'MANUAL'",
+            correct_entry="the IRB file number as on the faxed decision, for example 0003-1234567",
         ),
         Rule(
             "gcms.irb_decision.outcome.code",
@@ -297,6 +360,7 @@ def suite() -> list[Rule]:
             InSet("outcome", gcms_outcomes),
             defect_class="unknown_code",
             where="received_via = 'MANUAL'",
+            correct_entry="one of GCMS's IRB outcome codes (ID-RMO, IAD-DIS...)",
         ),
         *mandatory("gcms", "travel_document", "td_id"),
         *mandatory("gcms", "prra_application", "prra_id"),
@@ -310,6 +374,7 @@ def suite() -> list[Rule]:
             "court_file_no",
             Matches("court_file_no", COURT_FILE_PATTERN),
             defect_class="unknown_code",
+            correct_entry="IMM-<number>-<two-digit year>, for example IMM-1234-20",
         ),
         Rule(
             "gcms.litigation.irb_file_no.format",
@@ -320,6 +385,7 @@ def suite() -> list[Rule]:
             "irb_file_no",
             Matches("irb_file_no", IRB_FILE_PATTERN),
             defect_class="malformed_irb_file",
+            correct_entry="the IRB file number of the decision under review, for example TC1-12345",
         ),
         Rule(
             "gcms.litigation.entered_on_time",
@@ -330,6 +396,7 @@ def suite() -> list[Rule]:
             "entered_at",
             Query(_litigation_late),
             defect_class="litigation_late",
+            correct_entry="entered within 15 days of the court filing",
         ),
         *mandatory("gcms", "stay_of_removal", "stay_id"),
         *mandatory("gcms", "departure_confirmation", "confirmation_id"),
@@ -343,6 +410,7 @@ def suite() -> list[Rule]:
             Query(_departed_before_order),
             defect_class="date_out_of_order",
             related=("gcms", "removal_order"),
+            correct_entry="departed_on on or after the order's made_on",
         ),
         Rule(
             "gcms.departure_confirmation.no_active_stay",
@@ -354,6 +422,7 @@ def suite() -> list[Rule]:
             Query(_departed_during_stay),
             defect_class="removal_during_stay",
             related=("gcms", "stay_of_removal"),
+            correct_entry="a departure only once every stay on the order has an end date",
         ),
         *mandatory("gcms", "warrant", "warrant_no"),
         Rule(
@@ -365,5 +434,8 @@ def suite() -> list[Rule]:
             "warrant_type",
             InSet("warrant_type", all_codes(WarrantType)),
             defect_class="unknown_code",
+            correct_entry="REM, EXA, HRG or MDR",
         ),
+        *lifecycle.rules_for("gcms"),
+        *time_limits.suite_gcms(),
     ]

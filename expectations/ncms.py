@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 
 from connectors import dialect
+from expectations import lifecycle, time_limits
 from expectations.chart_sql import expected_priority
 from expectations.common import mandatory
 from expectations.rules import InOrder, InSet, Matches, Query, Rule, Scope
@@ -23,6 +24,7 @@ from schemas.codes import (
     WarrantCancellation,
     WarrantType,
     all_codes,
+    possible_order_types,
 )
 
 
@@ -37,6 +39,25 @@ def _priority_inconsistent(scope: Scope) -> Select:
         case.irpa_ground.in_(GROUND_CODES),
         case.priority.is_not(None),
         case.priority != expected,
+        scope.changed(case.updated_at),
+    )
+
+
+def _order_type_outside_chart(scope: Scope) -> Select:
+    """NCMS's copy of an order whose type no chart row allows on its ground (any status)."""
+    case = ncms.RemovalCase
+    allowed = [
+        and_(case.irpa_ground == ground, case.order_type.in_(sorted(t.value for t in types)))
+        for ground in GROUND_CODES
+        if (types := possible_order_types(ground))
+    ]
+    return select(
+        case.case_no.label("key"), case.order_type.label("value"), case.office_code.label("office")
+    ).where(
+        case.entered_by.not_like("FEED:%"),
+        case.irpa_ground.in_(GROUND_CODES),
+        case.order_type.is_not(None),
+        ~or_(*allowed),
         scope.changed(case.updated_at),
     )
 
@@ -84,6 +105,7 @@ def suite() -> list[Rule]:
             Matches("uci", UCI_PATTERN),
             defect_class="malformed_uci",
             office="office_code",
+            correct_entry="a UCI of 8 digits as 0000-0000 or 10 digits as 00-0000-0000",
         ),
         Rule(
             "ncms.removal_case.inventory.code",
@@ -95,6 +117,7 @@ def suite() -> list[Rule]:
             InSet("inventory", all_codes(Inventory)),
             defect_class="unknown_code",
             office="office_code",
+            correct_entry="WIP-RR, WIP-IMP, WANTED, MON, MON-STY or CLOSED",
         ),
         Rule(
             "ncms.removal_case.priority.code",
@@ -106,6 +129,7 @@ def suite() -> list[Rule]:
             InSet("priority", all_codes(Priority)),
             defect_class="unknown_code",
             office="office_code",
+            correct_entry="P1-IMFC, P1-SI, P2 or P3",
         ),
         Rule(
             "ncms.removal_case.irpa_ground.code",
@@ -117,6 +141,7 @@ def suite() -> list[Rule]:
             InSet("irpa_ground", GROUND_CODES),
             defect_class="unknown_code",
             office="office_code",
+            correct_entry="an IRPA provision as casesync writes it: 34, 36(1)(a), 41(a)...",
         ),
         Rule(
             "ncms.removal_case.priority.ground",
@@ -128,6 +153,9 @@ def suite() -> list[Rule]:
             Query(_priority_inconsistent),
             defect_class="priority_inconsistent",
             office="office_code",
+            correct_entry=(
+                "P1-SI for s.34-37; P1-IMFC irregular failed claimant; P2 failed claimant; else P3"
+            ),
         ),
         *mandatory("ncms", "case_impediment", "impediment_id"),
         Rule(
@@ -139,6 +167,7 @@ def suite() -> list[Rule]:
             "impediment_code",
             InSet("impediment_code", all_codes(Impediment)),
             defect_class="unknown_code",
+            correct_entry="PRRA, JR, STAY, NO-TD, MED, TSR, ADR or SENT",
         ),
         *mandatory("ncms", "interview", "interview_id"),
         *mandatory("ncms", "td_request", "td_request_id"),
@@ -152,6 +181,7 @@ def suite() -> list[Rule]:
             "warrant_type",
             InSet("warrant_type", all_codes(WarrantType)),
             defect_class="unknown_code",
+            correct_entry="REM, EXA, HRG or MDR",
         ),
         Rule(
             "ncms.warrant.cancellation_reason.code",
@@ -162,6 +192,7 @@ def suite() -> list[Rule]:
             "cancellation_reason",
             InSet("cancellation_reason", all_codes(WarrantCancellation)),
             defect_class="unknown_code",
+            correct_entry="SURR, DEPT, STAT, DCSD or ERR",
         ),
         *mandatory("ncms", "detention", "detention_id"),
         Rule(
@@ -173,6 +204,10 @@ def suite() -> list[Rule]:
             "arrest_reason",
             InSet("arrest_reason", all_codes(ArrestReason)),
             defect_class="unknown_code",
+            correct_entry=(
+                "Identity, Examination, Admissibility Hearing, Minister's Delegate Review or "
+                "Removal"
+            ),
         ),
         Rule(
             "ncms.detention.facility_type.code",
@@ -183,6 +218,7 @@ def suite() -> list[Rule]:
             "facility_type",
             InSet("facility_type", all_codes(Facility)),
             defect_class="unknown_code",
+            correct_entry="IHC, PROV or OTHER",
         ),
         Rule(
             "ncms.detention.first_review",
@@ -193,6 +229,9 @@ def suite() -> list[Rule]:
             "arrested_at",
             Query(_first_review_missing),
             defect_class="detention_review_overdue",
+            correct_entry=(
+                "a first ID review within 48 hours of the arrest, or the release recorded"
+            ),
         ),
         *mandatory("ncms", "detention_review", "review_id"),
         Rule(
@@ -204,6 +243,7 @@ def suite() -> list[Rule]:
             "held_at",
             InOrder(earlier="held_at", later="due_at"),
             defect_class="detention_review_overdue",
+            correct_entry="held_at on or before due_at",
         ),
         Rule(
             "ncms.detention_review.after_arrest",
@@ -215,5 +255,20 @@ def suite() -> list[Rule]:
             Query(_reviewed_before_arrest),
             defect_class="date_out_of_order",
             related=("ncms", "detention"),
+            correct_entry="held_at after the detention's arrested_at",
         ),
+        Rule(
+            "ncms.removal_case.order_type.chart",
+            "removal case: the order type NCMS holds is not one the chart allows for the ground",
+            "ncms",
+            "removal_case",
+            "case_no",
+            "order_type",
+            Query(_order_type_outside_chart),
+            defect_class="ncms_order_type",
+            office="office",
+            correct_entry="the order type of the GCMS order, which the chart allows for the ground",
+        ),
+        *lifecycle.rules_for("ncms"),
+        *time_limits.suite_ncms(),
     ]

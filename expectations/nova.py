@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, or_, select
 
+from expectations import lifecycle, time_limits
 from expectations.common import mandatory
 from expectations.rules import InSet, Matches, Query, Rule, Scope
 from schemas import nova
@@ -77,6 +78,7 @@ def suite() -> list[Rule]:
             "uci",
             Matches("uci", UCI_PATTERN),
             defect_class="malformed_uci",
+            correct_entry="a UCI of 8 digits as 0000-0000 or 10 digits as 00-0000-0000",
         ),
         Rule(
             "nova.party.citizenship.code",
@@ -87,6 +89,7 @@ def suite() -> list[Rule]:
             "citizenship",
             InSet("citizenship", tuple(sorted(COUNTRIES))),
             defect_class="unknown_code",
+            correct_entry="a three-letter ISO country code, for example IND",
         ),
         *mandatory("nova", "case_file", "file_number"),
         Rule(
@@ -98,6 +101,10 @@ def suite() -> list[Rule]:
             "file_number",
             Matches("file_number", IRB_FILE_PATTERN),
             defect_class="malformed_irb_file",
+            correct_entry=(
+                "two letters, a digit, a hyphen, five digits (TB1-12345), or 0001-/0003-/0018- "
+                "and digits"
+            ),
         ),
         Rule(
             "nova.case_file.proceeding.code",
@@ -108,6 +115,7 @@ def suite() -> list[Rule]:
             "proceeding",
             InSet("proceeding", tuple(p.value for p in PROCEEDING_DIVISION)),
             defect_class="unknown_code",
+            correct_entry="CLAIM, APPEAL, ADMHRG, DETREV or RMAPL",
         ),
         *mandatory("nova", "filing", "filing_id"),
         Rule(
@@ -119,6 +127,7 @@ def suite() -> list[Rule]:
             "filing_type",
             InSet("filing_type", all_codes(FilingType)),
             defect_class="unknown_code",
+            correct_entry="RFR, NOA, APR, A44 or D57",
         ),
         *mandatory("nova", "decision", "decision_id"),
         Rule(
@@ -130,6 +139,7 @@ def suite() -> list[Rule]:
             "outcome_code",
             InSet("outcome_code", outcome_codes),
             defect_class="unknown_code",
+            correct_entry="one of NOVA's outcome codes (ACC, REJ, CNF, RMO, ALW...)",
         ),
         Rule(
             "nova.decision.outcome_code.division",
@@ -140,6 +150,7 @@ def suite() -> list[Rule]:
             "outcome_code",
             Query(_unknown_outcome),
             defect_class="unknown_code",
+            correct_entry="an outcome of the file's own division (RPD: ACC/REJ/ABN/WDO...)",
         ),
         Rule(
             "nova.decision.decided_on.after_referral",
@@ -151,6 +162,7 @@ def suite() -> list[Rule]:
             Query(_decided_before_referral),
             defect_class="date_out_of_order",
             related=("nova", "case_file"),
+            correct_entry="decided_on on or after the file's referral date",
         ),
         Rule(
             "nova.decision.decided_on.not_future",
@@ -161,5 +173,8 @@ def suite() -> list[Rule]:
             "decided_on",
             Query(_decided_in_future),
             defect_class="future_date",
+            correct_entry="decided_on on or before the day the decision is entered",
         ),
+        *lifecycle.rules_for("nova"),
+        *time_limits.suite_nova(),
     ]

@@ -133,6 +133,8 @@ class Rule:
     #: Column holding the office, for reports by office.
     office: str | None = None
     tags: tuple[str, ...] = dataclasses.field(default_factory=tuple)
+    #: What a correct entry looks like, in one line, for the analyst fixing the record.
+    correct_entry: str = ""
 
     @property
     def database(self) -> str:

@@ -1,5 +1,8 @@
 """Simulated time: Toronto business hours, business days, and the night intervals.
 
+Business days skip weekends and statutory holidays: the federal ones and
+those of the office's province (the `holidays` package).
+
 Timestamps in the databases are naive UTC. A *night* D is named by the date
 its data interval starts: an interface with cutoff 02:00 covers
 [D 02:00, D+1 02:00) America/Toronto, so everything typed during day D's
@@ -9,6 +12,9 @@ business hours falls in night D.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from types import MappingProxyType
+from typing import Final
 from zoneinfo import ZoneInfo
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -62,37 +68,65 @@ def night_of(moment_utc: dt.datetime, cutoff: dt.time = dt.time(2, 0)) -> dt.dat
     return day if local.time() >= cutoff else day - dt.timedelta(days=1)
 
 
-def is_business_day(day: dt.date) -> bool:
-    """Monday to Friday (statutory holidays are not modelled)."""
-    return day.weekday() < 5
+#: The province whose statutory holidays an IRB regional office keeps (with the
+#: federal ones): the first letter of an IRB file number names the region.
+IRB_REGION_PROVINCE: Final = MappingProxyType({"T": "ON", "M": "QC", "V": "BC"})
+#: ID file-number prefixes (0001-, 0003-, 0018-) by the province of their registry.
+_ID_PREFIX_PROVINCE: Final = MappingProxyType({"0001": "BC", "0003": "ON", "0018": "QC"})
+#: Years the business-day calendar covers (simulated worlds and their history).
+CALENDAR_YEARS: Final = range(2005, 2041)
 
 
-def add_business_days(day: dt.date, count: int) -> dt.date:
+def province_of_irb_file(file_number: str | None) -> str | None:
+    """The province of the IRB office that holds a file (TB1-12345: Toronto, ON)."""
+    if not file_number:
+        return None
+    prefix = _ID_PREFIX_PROVINCE.get(file_number[:4])
+    return prefix or IRB_REGION_PROVINCE.get(file_number[:1])
+
+
+@functools.cache
+def statutory_holidays(province: str | None = None) -> frozenset[dt.date]:
+    """Federal statutory holidays, and those of `province` when one is given."""
+    import holidays
+
+    categories = (holidays.PUBLIC, holidays.GOVERNMENT)
+    federal = holidays.country_holidays("CA", years=CALENDAR_YEARS, categories=categories)
+    days = set(federal)
+    if province is not None:
+        days |= set(holidays.country_holidays("CA", subdiv=province, years=CALENDAR_YEARS))
+    return frozenset(days)
+
+
+def is_business_day(day: dt.date, province: str | None = None) -> bool:
+    """Monday to Friday, and not a federal (or the province's) statutory holiday."""
+    return day.weekday() < 5 and day not in statutory_holidays(province)
+
+
+def add_business_days(day: dt.date, count: int, province: str | None = None) -> dt.date:
     """The date `count` business days after `day`."""
     current = day
     remaining = count
     while remaining > 0:
         current += dt.timedelta(days=1)
-        if is_business_day(current):
+        if is_business_day(current, province):
             remaining -= 1
     return current
 
 
-def business_days_between(start: dt.date, end: dt.date) -> int:
+def business_days_between(start: dt.date, end: dt.date, province: str | None = None) -> int:
     """Business days in (start, end]."""
-    if end <= start:
-        return 0
-    days = (end - start).days
-    weeks, extra = divmod(days, 7)
-    count = weeks * 5
-    for offset in range(1, extra + 1):
-        if is_business_day(start + dt.timedelta(days=weeks * 7 + offset)):
+    count = 0
+    current = start
+    while current < end:
+        current += dt.timedelta(days=1)
+        if is_business_day(current, province):
             count += 1
     return count
 
 
-def next_business_day(day: dt.date) -> dt.date:
+def next_business_day(day: dt.date, province: str | None = None) -> dt.date:
     """`day` itself when it is a business day, else the next one."""
-    while not is_business_day(day):
+    while not is_business_day(day, province):
         day += dt.timedelta(days=1)
     return day

@@ -223,6 +223,27 @@ GROUNDS: Final[tuple[Ground, ...]] = (
 GROUND_BY_CODE: Final = MappingProxyType({ground.code: ground for ground in GROUNDS})
 GROUND_CODES: Final = tuple(ground.code for ground in GROUNDS)
 
+#: Who each ground applies to (IRPA): s.36(2), 38, 39 and 41(a) reach foreign
+#: nationals only, and 42 foreign nationals other than protected persons, so a
+#: permanent resident is never reported or ordered removed under them; 41(b)
+#: (the residency obligation) reaches permanent residents only. The others
+#: (34, 35, 36(1), 37, 40, 40.1) reach both.
+FOREIGN_NATIONAL_ONLY_GROUNDS: Final = frozenset(
+    {"36(2)(a)", "36(2)(b)", "36(2)(c)", "36(2)(d)", "38", "39", "41(a)", "42"}
+)
+PERMANENT_RESIDENT_ONLY_GROUNDS: Final = frozenset({"41(b)"})
+#: Grounds that do not reach a protected person (s.42: family members other than protected persons).
+NOT_PROTECTED_PERSON_GROUNDS: Final = frozenset({"42"})
+
+
+def ground_applies(ground: str, status: str) -> bool:
+    """True when a report or order on `ground` can concern a person of `status`."""
+    if status == "PR":
+        return ground not in FOREIGN_NATIONAL_ONLY_GROUNDS
+    if ground in PERMANENT_RESIDENT_ONLY_GROUNDS:
+        return False
+    return not (status == "PP" and ground in NOT_PROTECTED_PERSON_GROUNDS)
+
 
 class NonCompliance(StrEnum):
     """What a s.41(a) report says the foreign national failed to do."""
@@ -395,6 +416,25 @@ def jurisdiction(
             order_type = OrderType.DEPARTURE
     authority = Authority.ID if is_vulnerable else row.authority
     return Jurisdiction(authority, order_type)
+
+
+def possible_order_types(ground: str) -> frozenset[OrderType]:
+    """Every order type the chart allows on `ground`, whatever the person's status and claim.
+
+    What a system that holds the ground and the type, but not the facts the
+    chart turns on (NCMS's copy of an order), can still be checked against.
+    """
+    types: set[OrderType] = set()
+    for row in JURISDICTION_CHART:
+        if ground not in row.grounds:
+            continue
+        if row.order_type is None:  # s.42: the family member's order, any type
+            return frozenset(OrderType)
+        types.add(row.order_type)
+        claimant_departure = ground in CLAIMANT_DEPARTURE_GROUNDS or ground == "41(a)"
+        if row.order_type is OrderType.EXCLUSION and claimant_departure:
+            types.add(OrderType.DEPARTURE)
+    return frozenset(types)
 
 
 # --------------------------------------------------------------------------

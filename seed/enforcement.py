@@ -16,6 +16,7 @@ from schemas.codes import (
     StayType,
     TravelDocumentStatus,
     TravelDocumentType,
+    WarrantCancellation,
     expected_priority,
     jurisdiction,
 )
@@ -312,6 +313,11 @@ def close_case(day: Day, case: Case, rng: random.Random, *, reason: str) -> None
         world.pool_remove(pool, case.case_no)
     for name in ("with_order", "md_pending", "id_pending"):
         world.pool_remove(name, case.case_no)
+    if case.warrant is not None:  # nobody is wanted on a file that ends
+        from seed import removals
+
+        reason = WarrantCancellation.STATUS
+        removals.cancel_warrant(day, case, reason, rng, reassess_case=False)
     case.status = "CLOSED"
     case.inventory = Inventory.CLOSED
     if case.officer:

@@ -25,7 +25,6 @@ from schemas.codes import (
     OrderStatus,
     Priority,
     Proceeding,
-    Status,
     StayType,
     WarrantType,
 )
@@ -66,6 +65,7 @@ def build(day: Day, start: dt.date, sink: Sink) -> None:
     """Back-fill offices, officers, known clients and `files` files, all before `start`."""
     world = day.world
     rng = random.Random(f"{world.options.seed}:history")
+    case_reasons.clear()
     real_agenda = world.agenda
     world.agenda = CaptureAgenda()
     _offices(day, rng, start)
@@ -83,6 +83,13 @@ def build(day: Day, start: dt.date, sink: Sink) -> None:
             day.ledger.flush(sink, force=False)
     captured = world.agenda
     assert isinstance(captured, CaptureAgenda)
+    # A PRRA application due before the start was made on its day, not at the start.
+    for when, args in captured.take_everywhere("prra_applied"):
+        if when < start:
+            day.date = when
+            irb.prra_applied(day, *args)
+        else:
+            captured.add(when, "prra_applied", *args)
     captured.release_into(real_agenda, start, rng)
     world.agenda = real_agenda
     day.ledger.flush(sink)
@@ -142,10 +149,14 @@ def _decide(
     outcome: str,
     on: dt.date,
     rng: random.Random,
+    reasons_on: dt.date | None = None,
 ) -> None:
-    """A past final decision, typed in NOVA."""
+    """A past final decision, typed in NOVA (its reasons recorded on the day they went out)."""
     day.date = on
-    type_nova.decision(day, file_number, division, outcome, on, rng, intake.irb_region(case.office))
+    type_nova.decision(
+        day, file_number, division, outcome, on, rng, intake.irb_region(case.office),
+        reasons_on=reasons_on, reasons_now=True,
+    )  # fmt: skip
 
 
 def claim_pending(day: Day, rng: random.Random, start: dt.date) -> None:
@@ -163,14 +174,21 @@ def _failed(day: Day, rng: random.Random, start: dt.date, low: int, high: int) -
     decided = opened + dt.timedelta(days=rng.randint(300, 700))
     decided = min(decided, start - dt.timedelta(days=low))
     assert case.claim_file is not None
-    _decide(day, case, Division.RPD, case.claim_file, "REJ", decided, rng)
+    reasons_on = type_nova.reasons_date(decided, rng)
+    _decide(day, case, Division.RPD, case.claim_file, "REJ", decided, rng, reasons_on)
     enforcement.set_failed_claimant(day, case, rng)
+    day.date = decided
+    case_reasons[case.case_no] = reasons_on
     return case
+
+
+#: The RPD reasons date of each back-filled failed claim (the RAD's 15 days run from it).
+case_reasons: dict[str, dt.date] = {}
 
 
 def rad_pending(day: Day, rng: random.Random, start: dt.date) -> None:
     case = _failed(day, rng, start, 30, 300)
-    filed = day.date + dt.timedelta(days=rng.randint(5, 15))
+    filed = case_reasons.pop(case.case_no) + dt.timedelta(days=rng.randint(1, 15))
     day.date = filed
     person = day.world.person_of(case)
     case.rad_file = type_nova.case_file(
@@ -210,7 +228,6 @@ def _other_case(day: Day, rng: random.Random, start: dt.date, serious: bool) -> 
     case = intake.report_on_person(day, rng, category, ground)
     _capture(day).discard_kind(case.case_no, "md_review")
     day.world.pool_remove("md_pending", case.case_no)
-    day.world.person_of(case).status = Status.FOREIGN_NATIONAL
     type_gcms.md_review(day, case, MinisterDelegateDecision.ORDER_ISSUED, rng)
     enforcement.make_order(day, case, rng, authority="MD")
     return case
@@ -321,16 +338,24 @@ def id_pending(day: Day, rng: random.Random, start: dt.date) -> None:
 
 def iad_pending(day: Day, rng: random.Random, start: dt.date) -> None:
     day.date = _when(rng, start, 30, 300)
-    case = intake.report_on_person(day, rng, Category.CRIMINALITY, "36(2)(a)")
+    # A permanent resident convicted in Canada of serious criminality (36(1)(a): the
+    # ID makes the order, which the resident appeals to the IAD); s.36(2) never
+    # reaches a permanent resident.
+    case = intake.report_on_person(day, rng, Category.CRIMINALITY, "36(1)(a)", resident=True)
     world = day.world
     world.pool_remove("md_pending", case.case_no)
     _capture(day).discard_kind(case.case_no, "md_review")
-    world.person_of(case).status = Status.PERMANENT_RESIDENT
-    case.serious = True
-    type_gcms.md_review(day, case, MinisterDelegateDecision.ORDER_ISSUED, rng)
+    authority, _ = enforcement.chart_for(world, case, world.person_of(case))
+    referred = authority == "ID"
+    decision = (
+        MinisterDelegateDecision.REFERRED_TO_ID
+        if referred
+        else (MinisterDelegateDecision.ORDER_ISSUED)
+    )
+    type_gcms.md_review(day, case, decision, rng)
     saved = day.params
     day.params = _always_appeal(saved)
-    enforcement.make_order(day, case, rng, authority="MD")
+    enforcement.make_order(day, case, rng, authority=authority)
     day.params = saved
     for args in _capture(day).take(case.case_no, "iad_decision"):
         world.agenda.add(start + dt.timedelta(days=rng.randint(0, 400)), "iad_decision", *args)
@@ -339,7 +364,7 @@ def iad_pending(day: Day, rng: random.Random, start: dt.date) -> None:
 def litigation(day: Day, rng: random.Random, start: dt.date) -> None:
     case = _failed(day, rng, start, 100, 500)
     person = day.world.person_of(case)
-    filed = day.date + dt.timedelta(days=10)
+    filed = case_reasons.pop(case.case_no) + dt.timedelta(days=rng.randint(1, 15))
     day.date = filed
     case.rad_file = type_nova.case_file(
         day,
@@ -350,7 +375,7 @@ def litigation(day: Day, rng: random.Random, start: dt.date) -> None:
         rng,
         parent=case.claim_file,
     )
-    decided = filed + dt.timedelta(days=rng.randint(60, 90))
+    decided = filed + dt.timedelta(days=rng.randint(60, 75))
     _decide(day, case, Division.RAD, case.rad_file, "CNF", decided, rng)
     _enforceable(day, rng, start, case, decided + dt.timedelta(days=15))
     day.date = decided + dt.timedelta(days=10)

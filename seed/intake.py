@@ -17,12 +17,14 @@ from schemas.codes import (
     IRREGULAR_COUNTRIES,
     OFFICES,
     OTHER_COUNTRIES,
+    PERMANENT_RESIDENT_ONLY_GROUNDS,
     Category,
     MinisterDelegateDecision,
     NonCompliance,
     Proceeding,
     Status,
     expected_priority,
+    ground_applies,
 )
 from seed import enforcement, irb, type_gcms, type_ncms, type_nova
 from seed.params import GROUNDS_BY_CATEGORY, ORDERS_BY_CATEGORY, REPORTS_BY_CATEGORY
@@ -154,10 +156,16 @@ def daily_reports(day: Day) -> None:
         report_on_person(day, rng, category, ground)
 
 
-def report_on_person(day: Day, rng: random.Random, category: Category, ground: str) -> Case:
+def report_on_person(
+    day: Day, rng: random.Random, category: Category, ground: str, *, resident: bool = False
+) -> Case:
     """A report on someone who is not a new claimant (a known client, or a newcomer)."""
-    status = Status.FOREIGN_NATIONAL
-    if ground in ("41(b)",) or rng.random() < _PR_SHARE.get(category, 0.0):
+    status = Status.PERMANENT_RESIDENT if resident else Status.FOREIGN_NATIONAL
+    # s.36(2), 38, 39, 41(a) and 42 never reach a permanent resident; 41(b) only does.
+    if ground in PERMANENT_RESIDENT_ONLY_GROUNDS or (
+        rng.random() < _PR_SHARE.get(category, 0.0)
+        and ground_applies(ground, Status.PERMANENT_RESIDENT)
+    ):
         status = Status.PERMANENT_RESIDENT
     if ground in ("40.1", "40(1)(c)"):
         status = Status.PROTECTED_PERSON
@@ -166,8 +174,14 @@ def report_on_person(day: Day, rng: random.Random, category: Category, ground: s
     new_client = person is None
     if person is None:
         person = new_person(day, rng, claimant=False, status=status, office=office)
-    else:
+    elif person.status != status:
+        # IRCC brings the client's status up to date before the report is written,
+        # so every later record (the order's copy of it too) agrees with GCMS.
         person.status = status
+        day.ledger.amend(
+            "gcms", "client", person.uci, {"immigration_status": status.value},
+            at=day.moment(rng) - dt.timedelta(minutes=1),
+        )  # fmt: skip
     kind = None
     if ground == "41(a)":
         kind = rng.choices(

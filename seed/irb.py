@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from schemas.calendar import add_business_days
+from schemas.calendar import add_business_days, province_of_irb_file
 from schemas.codes import (
     FEDERAL_COURT_LEAVE_DAYS,
     ORDER_IN_FORCE_AFTER_RAD_DAYS,
     OUTCOME_BY_NOVA,
     PRRA_APPLICATION_DAYS,
+    RAD_DECISION_DAYS,
     RAD_FILING_DAYS,
     RAD_PERFECTING_DAYS,
     REKEY_MAX_BUSINESS_DAYS,
@@ -108,14 +109,23 @@ def rpd_decision(day: Day, case_no: str) -> None:
     rng = day.rng("rpd")
     outcome = intake.weighted(rng, day.params.rpd_outcomes)
     type_nova.hearing(day, case.claim_file, day.date, rng)
-    type_nova.decision(day, case.claim_file, Division.RPD, outcome, day.date, rng, _region(case))
+    # The RAD's 15 days run from the reasons NOVA records: one date for both.
+    reasons_on = type_nova.reasons_date(day.date, rng)
+    type_nova.decision(
+        day, case.claim_file, Division.RPD, outcome, day.date, rng, _region(case),
+        reasons_on=reasons_on,
+    )  # fmt: skip
     world.count("rpd_decisions", outcome)
     if not OUTCOME_BY_NOVA[outcome].negative:
         grant_protection(day, case, rng)
         return
     enforcement.set_failed_claimant(day, case, rng)
-    reasons_on = day.later(rng.randint(0, 10))
-    if outcome == "REJ" and rng.random() < day.params.rad_appeal_share:
+    if outcome != "REJ":
+        # An abandoned or withdrawn claim cannot be appealed to the RAD: no appeal
+        # window to wait for; the order comes into force 15 days after the decision.
+        world.agenda.add(day.later(ORDER_IN_FORCE_AFTER_RAD_DAYS), "order_in_force", case_no)
+        return
+    if rng.random() < day.params.rad_appeal_share:
         world.agenda.add(
             reasons_on + dt.timedelta(days=rng.randint(3, RAD_FILING_DAYS)), "rad_filing", case_no
         )
@@ -167,6 +177,9 @@ def rad_decision(day: Day, case_no: str) -> None:
         return
     rng = day.rng("rad")
     outcome = intake.weighted(rng, day.params.rad_outcomes)
+    filed_on = world.file_referred.get(case.rad_file, day.date)
+    if (day.date - filed_on).days > RAD_DECISION_DAYS:  # past 90 days: the RAD held a hearing
+        type_nova.hearing(day, case.rad_file, day.date, rng)
     type_nova.decision(day, case.rad_file, Division.RAD, outcome, day.date, rng, _region(case))
     world.count("rad_decisions", outcome)
     if outcome == "ASU":
@@ -348,7 +361,9 @@ def id_hearing(day: Day, case_no: str, category: str) -> None:
     type_nova.hearing(day, case.id_file, day.date, rng)
     type_nova.decision(day, case.id_file, Division.ID, outcome, day.date, rng, _region(case))
     rekey_on = add_business_days(
-        day.date, rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS)
+        day.date,
+        rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS),
+        province_of_irb_file(case.id_file),
     )
     world.agenda.add(rekey_on, "rekey", case_no, Division.ID.value, case.id_file, outcome, day.date)
 
@@ -403,6 +418,8 @@ def iad_decision(day: Day, case_no: str) -> None:
     type_nova.hearing(day, file_number, day.date, rng)
     type_nova.decision(day, file_number, Division.IAD, outcome, day.date, rng, _region(case))
     rekey_on = add_business_days(
-        day.date, rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS)
+        day.date,
+        rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS),
+        province_of_irb_file(file_number),
     )
     world.agenda.add(rekey_on, "rekey", case_no, Division.IAD.value, file_number, outcome, day.date)

@@ -198,12 +198,16 @@ def _warrant_change(day: Day, case: Case, fields: dict[str, object], rng: random
         day.ledger.amend("gcms", "warrant", case.warrant, fields, at=at)
 
 
-def cancel_warrant(day: Day, case: Case, reason: WarrantCancellation, rng: random.Random) -> None:
+def cancel_warrant(
+    day: Day, case: Case, reason: WarrantCancellation, rng: random.Random,
+    *, reassess_case: bool = True,
+) -> None:  # fmt: skip
     if case.warrant is None:
         return
     _warrant_change(day, case, {"cancelled_on": day.date, "cancellation_reason": reason.value}, rng)
     case.warrant = None
-    enforcement.reassess(day, case, rng)
+    if reassess_case:
+        enforcement.reassess(day, case, rng)
 
 
 def execute_warrant(day: Day, case: Case, rng: random.Random) -> None:

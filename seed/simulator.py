@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from seed import detention, enforcement, history, intake, irb, removals
+from seed import detention, enforcement, history, intake, irb, removals, type_nova
 from seed.context import Day
 from seed.defects import DefectClass, DefectInjector
 from seed.ledger import Ledger
@@ -57,6 +57,7 @@ HANDLERS: dict[str, Callable[..., None]] = {
     "review": removals.review,
     "detention_review": detention.review,
     "release": detention.release,
+    "reasons_sent": type_nova.reasons_sent,
 }
 
 #: Reference tables the calibration compares against: (counter name, table).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from schemas.calendar import at_local
 from schemas.codes import PROCEEDING_DIVISION, Division, Proceeding, outcomes
 from seed.defects import Candidate, blank, malformed_uci, one_of, shifted_date
 from seed.defects import DefectClass as D
@@ -146,18 +147,27 @@ def decision(
     region: str,
     *,
     final: bool = True,
+    reasons_on: dt.date | None = None,
+    reasons_now: bool = False,
 ) -> int:
-    """Type a decision. Final decisions carry the division's outcome code."""
+    """Type a decision. Final decisions carry the division's outcome code.
+
+    The written reasons go out `reasons_on` (drawn when not given); NOVA
+    records the date when they go out, never ahead of it. `reasons_now` (the
+    back-filled history) types that later entry at once, dated on its day.
+    """
     decision_id = day.world.numbering.next("nova:decision", 5_000_000)
     referred_on = day.world.file_referred.get(file_number, decided_on)
-    reasons_on = decided_on + dt.timedelta(days=rng.randint(0, 10)) if final else None
+    if final and reasons_on is None:
+        reasons_on = reasons_date(decided_on, rng)
+    sent_later = reasons_on is not None and reasons_on > day.date
     row = {
         "decision_id": decision_id,
         "file_number": file_number,
         "is_final": final,
         "outcome_code": outcome,
         "decided_on": decided_on,
-        "reasons_on": reasons_on,
+        "reasons_on": None if sent_later else reasons_on,
         "member_id": f"M{rng.randrange(100, 999)}",
     }
     candidates = None
@@ -184,4 +194,22 @@ def decision(
     )
     if final:
         day.ledger.amend("nova", "case_file", file_number, {"status": "FN"}, at=at)
+    if sent_later and reasons_on is not None:
+        if reasons_now:
+            reasons_sent(day, decision_id, reasons_on, at=at_local(reasons_on, 60))
+        else:
+            day.world.agenda.add(reasons_on, "reasons_sent", decision_id, reasons_on)
     return decision_id
+
+
+def reasons_date(decided_on: dt.date, rng: random.Random) -> dt.date:
+    """When the written reasons of a final decision go out (the same day, or up to 10 days on)."""
+    return decided_on + dt.timedelta(days=rng.randint(0, 10))
+
+
+def reasons_sent(
+    day: Day, decision_id: int, reasons_on: dt.date, *, at: dt.datetime | None = None
+) -> None:
+    """The clerk records the day the written reasons went out."""
+    moment = at or day.moment(day.rng("reasons"))
+    day.ledger.amend("nova", "decision", decision_id, {"reasons_on": reasons_on}, at=moment)

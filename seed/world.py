@@ -152,6 +152,15 @@ class CaptureAgenda(Agenda):
         self._by_case[case_no] = [e for e in events if e[1] != kind]
         return taken
 
+    def take_everywhere(self, kind: str) -> list[tuple[dt.date, tuple[Any, ...]]]:
+        """Every case's pending follow-ups of one kind, with their days."""
+        taken = []
+        for key, events in self._by_case.items():
+            if any(e[1] == kind for e in events):
+                taken += [(e[0], e[2]) for e in events if e[1] == kind]
+                self._by_case[key] = [e for e in events if e[1] != kind]
+        return taken
+
     def release_into(self, agenda: Agenda, start: dt.date, rng: random.Random) -> None:
         for key in self._by_case:
             for day, kind, args in self._by_case[key]:

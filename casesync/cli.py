@@ -391,6 +391,31 @@ def score(
     )
 
 
+@app.command()
+@explained
+def report(
+    night: Annotated[str, typer.Option(help="The night to report on, YYYY-MM-DD.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Write the night's analyst report (offline HTML) and its work queue per region (CSV)."""
+    from casesync import sync as jobs
+    from casesync.report import build_report
+    from casesync.settings import get_settings
+
+    result = build_report(get_settings(), jobs.parse_night(night))
+    _emit(result, as_json, _report_summary)
+
+
+def _report_summary(result: dict[str, Any]) -> None:
+    console.print(
+        f"night {result['night']}: {result['open']:,} open findings "
+        f"({result['new']:,} new, {result['resolved']:,} resolved)"
+    )
+    console.print(f"report      {result['report']}", markup=False)
+    for path in result["work_queues"]:
+        console.print(f"work queue  {path}", markup=False)
+
+
 bench_app = typer.Typer(help="Benchmarks, each against a baseline run in the same process.")
 app.add_typer(bench_app, name="bench")
 

@@ -217,6 +217,25 @@ AGREEMENTS: tuple[tuple[str, str, str], ...] = (
 )  # fmt: skip
 
 
+#: Measured once at the issue's scale (too heavy for CI), SQLite, engine sql, 2-core machine.
+MEASUREMENTS = """## Measured at 22,000 files and 120 days
+
+Command (a world on SQLite, its 120 nights, a full validation, scoring):
+`casesync seed --files 22000 --days 120 --defect-rate 0 --seed 1`, then
+`casesync sync` for each night, `casesync validate --full --engine sql`, `casesync score`.
+
+- Clean world (`--defect-rate 0`): 0 error findings, every rule above included
+  (2,191 inventory-health warnings). Wall time 1 min 59 s (seed 52 s, 120 nights
+  51 s, validation 8 s), peak 370 MiB, on a machine shared with other work.
+- Defect rate 0.02, seed 1: recall and precision 1.0 for each of the 15 classes the
+  injector plants (10 to 47 planted each, `removal_during_stay` 6, `wrong_authority`
+  and `wrong_order_type` 8), and 0 error findings that match no planted defect.
+- Not yet measured: the life-cycle and time-limit classes, which the injector does
+  not plant yet; at this scale their rules raise no finding a planted defect does not
+  explain (precision 1.0 where they fire).
+"""
+
+
 def render() -> str:
     """docs/rules.md, from the facts, the life-cycle declarations and every rule."""
     from expectations.runner import all_rules
@@ -262,7 +281,7 @@ def render() -> str:
             f"| `{name}` | {rule.severity.value} | {rule.defect_class or '-'} | "
             f"{rule.description} | {rule.correct_entry} |"
         )
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n\n" + MEASUREMENTS
 
 
 def referenced_rules() -> set[str]:

@@ -173,6 +173,7 @@ class GxValidation:
         self.connectors = connectors
         self.scope = scope
         docs_dir.mkdir(parents=True, exist_ok=True)
+        self.docs_dir = docs_dir
         self.context = make_context(docs_dir)
         self._sources: dict[str, Any] = {}
         self._names = 0
@@ -333,8 +334,11 @@ class GxValidation:
         return outcomes
 
     def build_docs(self) -> str:
-        """Write the Data Docs site; the path of its index page."""
+        """Write the Data Docs site, readable offline; the path of its index page."""
+        from expectations.datadocs import make_offline
+
         urls = self.context.build_data_docs()
+        make_offline(self.docs_dir)
         return str(next(iter(urls.values())))
 
 

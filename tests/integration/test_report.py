@@ -278,6 +278,45 @@ def test_the_report_in_headless_chromium(
     assert (SCREENSHOTS / f"report-{LAST}.png").stat().st_size > 10_000
 
 
+def test_data_docs_work_offline_in_headless_chromium(
+    world: Settings, report: dict[str, Any], browser: Browser
+) -> None:
+    """The night's Data Docs, every asset from the site itself: the tables are filled."""
+    site = world.data_docs_dir / f"night-{LAST.isoformat()}"
+    link = browser_link(report_dir(world, LAST) / "index.html", "#data-docs")
+    assert link == (site / "index.html").resolve()
+    pages = [site / "index.html", next(site.glob("validations/gcms_client*/**/*.html"))]
+    personal = _personal_values(world)
+    for number, page in enumerate(pages):
+        visit = browser.visit(page, screenshot=SCREENSHOTS / f"data-docs-{LAST}-{number}.png")
+        assert visit.errors == [], visit.errors
+        assert visit.off_file_system == [] and visit.blocked == []
+        assert len(visit.requests) > 10, "the page loaded its scripts and styles (from disk)"
+        state = browser.evaluate(
+            "({jquery: typeof jQuery, table: typeof (window.jQuery && jQuery.fn.bootstrapTable),"
+            " wrapped: document.querySelectorAll('.bootstrap-table').length,"
+            " rows: Math.max(0, ...[...document.querySelectorAll('table tbody')]"
+            ".map(b => b.querySelectorAll('tr').length)),"
+            " icons: getComputedStyle(document.querySelector('i.fas, i.fa, i.far')"
+            " || document.body).fontFamily})"
+        )
+        assert state["jquery"] == state["table"] == "function", state
+        assert state["wrapped"] > 0 and state["rows"] > 0, state
+        assert "Font Awesome" in state["icons"], state
+        shown = browser.evaluate("document.body.innerText")
+        assert _unmasked(shown, personal) == [], page.name
+    assert "given_name" in shown, "the client suite's page lists its expectations"
+
+
+def browser_link(page: Path, selector: str) -> Path:
+    """Where a link of a report page points (resolved against the page)."""
+    target = re.search(
+        r'<a href="([^"]+)" id="' + re.escape(selector.lstrip("#")) + '"', page.read_text()
+    )
+    assert target is not None, selector
+    return (page.parent / target.group(1)).resolve()
+
+
 def test_a_corrected_record_is_resolved_and_leaves_the_queue(
     world: Settings, report: dict[str, Any]
 ) -> None:

@@ -416,6 +416,33 @@ def _report_summary(result: dict[str, Any]) -> None:
         console.print(f"work queue  {path}", markup=False)
 
 
+@app.command()
+@explained
+def stats(
+    year: Annotated[
+        int | None, typer.Option(help="Calendar year (default: the latest with reports).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """The reference's Tables 1-3 and removals by priority from GCMS and NCMS (CSV and HTML)."""
+    from casesync.settings import get_settings
+    from casesync.stats import stats as run
+
+    _emit(run(get_settings(), year=year), as_json, _stats_summary)
+
+
+def _stats_summary(result: dict[str, Any]) -> None:
+    sections = [(f"{k} {result['year']}", t) for k, t in result["tables"].items()]
+    sections += [(f"removals {k}", t) for k, t in result["removals_by_priority"].items()]
+    for name, table in sections:
+        console.print(
+            f"{name:<30} {table['total']:>8,} records; largest difference from the "
+            f"reference {table['max_difference_pp']:.2f} points",
+            markup=False,
+        )
+    console.print(f"CSV   {result['csv']}\nHTML  {result['html']}", markup=False)
+
+
 bench_app = typer.Typer(help="Benchmarks, each against a baseline run in the same process.")
 app.add_typer(bench_app, name="bench")
 

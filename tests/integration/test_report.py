@@ -27,7 +27,12 @@ from schemas import gcms, ncms, nova
 from schemas.control import Finding, Quarantine, SyncRun
 from tests.conftest import settings_env
 from tests.integration.test_report_cdp import Browser
-from tests.integration.test_report_world import night, planted_world, typed_in
+from tests.integration.test_report_world import (
+    SCREENSHOTS_DIR,
+    night,
+    planted_world,
+    typed_in,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -38,8 +43,7 @@ pytestmark = pytest.mark.integration
 
 DAYS = 6
 LAST = night(DAYS - 1)
-#: Screenshots are kept in the project's var/ (ignored by git) for a person to look at.
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREENSHOTS = SCREENSHOTS_DIR
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ work-queue and life-cycle tests)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from casesync.settings import Settings
 
 START = dt.date(2020, 1, 6)
+#: Browser screenshots are kept in the project's var/ (ignored by git) for a person to look at.
+SCREENSHOTS_DIR = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def night(offset: int) -> dt.date:

@@ -221,11 +221,12 @@ def _raw_statement(
         "outcome": case(*((source.c[outcome_column] == k, literal(v)) for k, v in mapping.items())),
         **{name: literal(value) for name, value in stream.constants.items()},
         "source_updated_at": source.c.source_updated_at,
+        "source_epoch": source.c.source_epoch,
         "entered_at": literal(load_at),
         "updated_at": literal(load_at),
         "entered_by": literal(NOVA_TO_GCMS.feed_user),
     }
-    names = [c.name for c in copy.columns]
+    names = [c.name for c in copy.columns if c.name != "change_epoch"]
     rows = select(*(values[name].label(name) for name in names))
     if since is None:
         return copy, insert(copy).from_select(names, rows)

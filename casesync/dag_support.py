@@ -18,10 +18,37 @@ WEEKLY_CRON = "0 4 * * 0"
 #: The earliest night the DAGs can backfill.
 FIRST_NIGHT = dt.datetime(2019, 1, 1, 2, 0)
 
+#: Failures a retry cannot fix: the task fails at once (and the sync run says `blocked`).
+#: A lock held by another run, a database that did not answer: retried as usual.
+NOT_RETRIED = (
+    "schemas.errors.PipelineCheckFailed",
+    "schemas.errors.BatchIntegrityError",
+    "casesync.errors.BadInput",
+)
+
+
+def retry_policy() -> Any:
+    """Fail at once on the errors in NOT_RETRIED; everything else takes the task's retries."""
+    from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+
+    return ExceptionRetryPolicy(
+        rules=[
+            RetryRule(
+                exception=list(NOT_RETRIED),
+                action=RetryAction.FAIL,
+                reason="a blocking check or a batch integrity error: a retry cannot fix it",
+            )
+        ]
+    )
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "casesync",
     "retries": 2,
     "retry_delay": dt.timedelta(minutes=2),
+    #: A night of a CBSA-scale world takes minutes; a task past this is stuck, not slow.
+    "execution_timeout": dt.timedelta(hours=2),
+    "retry_policy": retry_policy(),
 }
 
 #: Asset URIs of what the tasks update.

@@ -44,12 +44,15 @@ def _connection_url(conn_id: str) -> str | None:
         return None
     try:
         from airflow.sdk import Connection
+        from airflow.sdk.exceptions import AirflowNotFoundException
     except ImportError:
         return None
     try:
         connection = Connection.get(conn_id)
-    except Exception:  # not defined: fall back to the casesync settings
+    except AirflowNotFoundException:  # not defined: the casesync settings say where it is
         return None
+    # Any other error (the API server did not answer...) propagates: falling back to
+    # the SQLite files would write a night into the wrong databases.
     uri = connection.get_uri()
     if uri.startswith("postgres://"):
         uri = "postgresql://" + uri[len("postgres://") :]
@@ -71,12 +74,11 @@ def task_settings() -> Settings:
 
 def sync_interface(interface: str, data_interval_start: Any) -> dict[str, Any]:
     """One interface for the run's night; blocking checks on counts and quarantine."""
-    from casesync.sync import check_run, run_night
+    from casesync.sync import run_night
 
     settings = task_settings()
     night = night_of(data_interval_start)
-    (result,) = run_night(settings, night, interface=interface)
-    check_run(settings, result)
+    (result,) = run_night(settings, night, interface=interface, check=True)
     summary = result.as_dict()
     summary.pop("streams", None)
     return summary

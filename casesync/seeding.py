@@ -39,6 +39,9 @@ def parse_options(
     *, files: int, days: int, start: str, defect_rate: float, seed: int, mode: str
 ) -> Options:
     """Check seeding options; a bad one raises BadInput naming it."""
+    from casesync.sync import require_supported_mode
+
+    require_supported_mode(mode)
     if files < 1:
         raise BadInput(f"--files must be at least 1 (got {files})")
     if days < 0:
@@ -149,6 +152,9 @@ def _feed_history(settings: Settings, connectors: Connectors, options: Options) 
 
 def simulate(settings: Settings, days: int) -> dict[str, Any]:
     """Advance the seeded world by `days` days."""
+    from casesync.sync import require_supported_mode
+
+    require_supported_mode(settings.interop_mode)
     if days < 1:
         raise BadInput(f"--days must be at least 1 (got {days})")
     path = state_path(settings)

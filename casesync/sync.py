@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import TYPE_CHECKING
 
 from casesync.database import require_current
@@ -22,8 +23,25 @@ if TYPE_CHECKING:
 QUARANTINE_MIN_RECORDS = 20
 
 
+#: Why two_way is refused until its interfaces exist.
+TWO_WAY_NOT_BUILT = (
+    "CASESYNC_INTEROP_MODE=two_way is not available yet: no interface carries NCMS's warrants, "
+    "removal information and R240(3) departures to GCMS, and in that mode the simulated "
+    "officers stop re-keying them, so they would be lost; use one_way (nothing was done)"
+)
+
+
+def require_supported_mode(mode: InteropMode | str) -> None:
+    """Refuse a mode whose interfaces do not exist yet (BadInput, naming what would be lost)."""
+    if InteropMode(mode) is InteropMode.TWO_WAY and not any(
+        interface.two_way_only for interface in INTERFACES.values()
+    ):
+        raise BadInput(TWO_WAY_NOT_BUILT)
+
+
 def active_interfaces(settings: Settings) -> list[Interface]:
     """The interfaces a night runs in the configured mode, in order."""
+    require_supported_mode(settings.interop_mode)
     return [
         interface
         for interface in INTERFACES.values()
@@ -56,22 +74,54 @@ def run_night(
     replay: bool = False,
     dry_run: bool = False,
     connectors: Connectors | None = None,
+    check: bool = False,
 ) -> list[RunResult]:
-    """Run one night of every active interface (or one), in order."""
+    """Run one night of every active interface (or one), in order.
+
+    With `check`, each run's blocking checks (check_run) are part of the run:
+    a failed one records the run as `blocked` and raises PipelineCheckFailed.
+    """
     own = connectors is None
     connectors = connectors or Connectors.from_settings(settings)
     chosen = [interface_named(settings, interface)] if interface else active_interfaces(settings)
+    checks = partial(check_run, settings) if check else None
     try:
         require_current(connectors, DATABASES)
+        if not (replay or dry_run):
+            require_simulated(connectors, night)
         return [
             transfer.run_interface(
-                connectors, settings.batch_dir, item, night, replay=replay, dry_run=dry_run
+                connectors, settings.batch_dir, item, night, replay=replay, dry_run=dry_run,
+                check=checks,
             )
             for item in chosen
-        ]
+        ]  # fmt: skip
     finally:
         if own:
             connectors.dispose()
+
+
+def require_simulated(connectors: Connectors, night: dt.date) -> None:
+    """Refuse a night the world has not reached: its batch would miss the days still to come."""
+    from sqlalchemy import select
+
+    from schemas.ground_truth import WorldRun
+
+    with connectors.ground_truth.connect() as conn:
+        world = conn.execute(select(WorldRun.start_on, WorldRun.simulated_through)).first()
+    if world is None:
+        return  # databases filled by other means than casesync seed: nothing to compare with
+    if night > world.simulated_through:
+        raise BadInput(
+            f"night {night} is after the world's last simulated day ({world.simulated_through}): "
+            f"run `casesync simulate --days {(night - world.simulated_through).days}` first, "
+            "or pick an earlier night; nothing was done"
+        )
+    if night < world.start_on:
+        raise BadInput(
+            f"night {night} is before the world's first night ({world.start_on}): what came "
+            "before was loaded with the world's history; nothing was done"
+        )
 
 
 def check_run(settings: Settings, result: RunResult) -> None:
@@ -114,9 +164,7 @@ def nightly(
     try:
         for offset in range(nights):
             night = first + dt.timedelta(days=offset)
-            for result in run_night(settings, night, connectors=connectors):
-                check_run(settings, result)
-                results.append(result)
+            results.extend(run_night(settings, night, connectors=connectors, check=True))
             if progress:
                 progress("nights", offset + 1, nights)
     finally:

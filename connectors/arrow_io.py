@@ -16,11 +16,12 @@ import contextlib
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     import pyarrow as pa
     from sqlalchemy import Table
@@ -96,27 +97,146 @@ def fetch_arrow(conn: Connection, statement: Any) -> pa.Table | None:
     """
     if _sqlite_file(conn.engine) is None:
         return None
+    (read,) = _read_sqlite(conn.engine, [(_compiled(conn, statement), None)], rows=False)
+    return read.arrow
+
+
+@dataclass
+class Read:
+    """One query's result from a snapshot read: Arrow where ADBC read it, else driver rows."""
+
+    counted: int
+    arrow: pa.Table | None = None
+    names: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def placeholder(name: str) -> Any:
+    """A value of a cached statement, filled in when it runs (see `read_snapshot`)."""
+    from sqlalchemy import literal_column
+
+    return literal_column(f"__casesync_{name}__")
+
+
+#: Compiled text of statements that run every night with other values only, by statement.
+_TEMPLATES: dict[tuple[int, str], tuple[Any, str, str]] = {}
+
+
+def _template(dialect: Any, statement: Any) -> tuple[str, str]:
+    """The statement's SQL and its count's, compiled once per statement and backend.
+
+    Compiling these statements with literal values costs milliseconds each; a
+    night runs several, a test schedule hundreds. The statement object is kept
+    with its text so its id is never reused while cached.
+    """
+    from sqlalchemy import func, select
+
+    key = (id(statement), dialect.name)
+    cached = _TEMPLATES.get(key)
+    if cached is None:
+        count = select(func.count()).select_from(statement.subquery())
+        render = {"literal_binds": True}
+        cached = (
+            statement,
+            str(statement.compile(dialect=dialect, compile_kwargs=render)),
+            str(count.compile(dialect=dialect, compile_kwargs=render)),
+        )
+        _TEMPLATES[key] = cached
+    return cached[1], cached[2]
+
+
+def _fill(sql: str, values: dict[str, Any]) -> str:
+    """Put each value (a timestamp or a whole number: nothing else reaches here) in place."""
+    import datetime as dt
+
+    for name, value in values.items():
+        if isinstance(value, dt.datetime):
+            text = f"'{value.isoformat(' ', 'microseconds')}'"
+        elif isinstance(value, int):
+            text = str(int(value))
+        else:
+            raise TypeError(f"{name}: only timestamps and integers are filled in, not {value!r}")
+        sql = sql.replace(f"__casesync_{name}__", text)
+    return sql
+
+
+def read_snapshot(engine: Engine, requests: list[tuple[Any, dict[str, Any]]]) -> list[Read]:
+    """Run several queries against one snapshot of the database, each counted in it too.
+
+    Each request is a statement whose `placeholder`s take the given values.
+    The count (`SELECT count(*)` of the same query, in the same snapshot) lets
+    the caller check that what it read is everything the source holds.
+    SQLite: one read transaction writes each result into a scratch file (CREATE
+    TABLE ... AS) and ADBC reads the files afterwards. PostgreSQL: one
+    REPEATABLE READ transaction reads the driver's rows.
+    """
+    from connectors.dialect import snapshot
+
+    sqls = []
+    for statement, values in requests:
+        sql, count = _template(engine.dialect, statement)
+        sqls.append((_fill(sql, values), _fill(count, values)))
+    if _sqlite_file(engine) is None:
+        reads = []
+        with snapshot(engine) as conn:
+            for sql, count in sqls:
+                cursor = conn.exec_driver_sql(sql).cursor
+                assert cursor is not None
+                names = [d[0] for d in cursor.description]
+                rows = list(cursor.fetchall())
+                counted = conn.exec_driver_sql(count).scalar_one()
+                reads.append(Read(int(counted), None, names, rows))
+        return reads
+    return _read_sqlite(engine, sqls)
+
+
+def _read_sqlite(
+    engine: Engine, sqls: Sequence[tuple[str, str | None]], *, rows: bool = True
+) -> list[Read]:
+    """Each query's result (and count, where given) from one snapshot, through scratch files.
+
+    Where ADBC cannot type a result, its rows are read with sqlite3 from the same
+    copy (`rows`), or left out (`arrow` None).
+    """
     import adbc_driver_manager
 
-    sql = _compiled(conn, statement)
+    reads: list[Read] = []
     with _scratch() as path:
-        driver = conn.engine.raw_connection()  # its own connection: never inside a transaction
+        driver = engine.raw_connection()  # its own connection: never inside a transaction
         try:
             driver.execute(f"ATTACH DATABASE ? AS {_SCRATCH}", (str(path),))
             try:
                 driver.execute(f"PRAGMA {_SCRATCH}.journal_mode=OFF")
-                driver.execute(f'CREATE TABLE {_SCRATCH}."result" AS {sql}')
+                driver.execute("BEGIN")  # one snapshot of the database for every query
+                try:
+                    for index, (sql, count_sql) in enumerate(sqls):
+                        driver.execute(f'CREATE TABLE {_SCRATCH}."result_{index}" AS {sql}')
+                        counted = driver.execute(count_sql).fetchone() if count_sql else (-1,)
+                        reads.append(Read(int(counted[0])))
+                finally:
+                    driver.execute("COMMIT")
             finally:
                 driver.execute(f"DETACH DATABASE {_SCRATCH}")
         finally:
             driver.close()
         with _adbc(path) as connection, connection.cursor() as cursor:
             cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
-            try:
-                cursor.execute('SELECT * FROM "result"')
-                return cursor.fetch_arrow_table()
-            except (OSError, adbc_driver_manager.Error):
-                return None
+            for index, read in enumerate(reads):
+                try:
+                    cursor.execute(f'SELECT * FROM "result_{index}"')
+                    read.arrow = cursor.fetch_arrow_table()
+                except (OSError, adbc_driver_manager.Error):
+                    read.arrow = None
+        unread = [index for index, read in enumerate(reads) if read.arrow is None]
+        if unread and rows:  # ADBC could not type a result: the driver's rows of the same copy
+            import sqlite3
+
+            with contextlib.closing(sqlite3.connect(path)) as copy:
+                for index in unread:
+                    cursor = copy.execute(f'SELECT * FROM "result_{index}"')
+                    reads[index].names = [d[0] for d in cursor.description]
+                    reads[index].rows = list(cursor.fetchall())
+    return reads
 
 
 @contextlib.contextmanager
@@ -210,10 +330,8 @@ def fetch_raw(conn: Connection, statement: Any) -> tuple[list[str], list[tuple[A
     Values are bound as literals and rows skip SQLAlchemy's result processing:
     a million-row night is read at the driver's speed.
     """
-    sql = _compiled(conn, statement)
-    cursor = conn.exec_driver_sql(
-        sql.replace("%", "%%") if conn.dialect.name != "sqlite" else sql
-    ).cursor
+    # The compiled text already doubles a literal's % for the driver: pass it as it is.
+    cursor = conn.exec_driver_sql(_compiled(conn, statement)).cursor
     assert cursor is not None
     names = [d[0] for d in cursor.description]
     return names, list(cursor.fetchall())

@@ -41,15 +41,21 @@ class Connector:
         return self._engine
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[Connection]:
-        """A connection for reads (and writes the caller commits)."""
+    def connect(self, *, writes: bool = False) -> Iterator[Connection]:
+        """A connection for reads, or (`writes`) for transactions the caller opens and commits.
+
+        On SQLite a transaction of a `writes` connection takes the write lock
+        when it starts; a read's takes none.
+        """
         with self.engine.connect() as conn:
+            if writes:
+                conn = conn.execution_options(**{dialect.WRITE_OPTION: True})
             yield conn
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """A connection inside one transaction, committed on success, rolled back on error."""
-        with self.engine.begin() as conn:
+        with self.connect(writes=True) as conn, conn.begin():
             yield conn
 
     def dispose(self) -> None:

@@ -47,6 +47,10 @@ class Manifest:
     interval_end: dt.datetime
     schema_version: int
     streams: tuple[StreamFile, ...]
+    #: The night's batch number (1: its own; later: late entries and corrections).
+    sequence: int = 1
+    #: The source's change epoch the extraction read through (None before change capture).
+    through_epoch: int | None = None
 
     @property
     def record_count(self) -> int:
@@ -68,6 +72,9 @@ class Manifest:
                 {"name": s.name, "file": s.file, "records": s.records, "sha256": s.sha256}
                 for s in self.streams
             ],
+            # written only when set, so batches from before change capture still verify
+            **({"sequence": self.sequence} if self.sequence != 1 else {}),
+            **({"through_epoch": self.through_epoch} if self.through_epoch is not None else {}),
         }
 
     def to_json(self) -> str:
@@ -86,6 +93,8 @@ class Manifest:
             interval_end=dt.datetime.fromisoformat(body["interval_end"]),
             schema_version=int(body["schema_version"]),
             streams=tuple(StreamFile(**s) for s in body["streams"]),
+            sequence=int(body.get("sequence", 1)),
+            through_epoch=body.get("through_epoch"),
         )
 
 
@@ -97,8 +106,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def batch_path(root: Path, interface: str, night: dt.date) -> Path:
-    return root / interface / night.isoformat()
+def batch_path(root: Path, interface: str, night: dt.date, sequence: int = 1) -> Path:
+    """`<root>/<interface>/<night>/` for a night's first batch, `<night>.<n>/` for the n-th."""
+    name = night.isoformat() if sequence == 1 else f"{night.isoformat()}.{sequence}"
+    return root / interface / name
 
 
 def write(
@@ -108,9 +119,17 @@ def write(
     interval: tuple[dt.datetime, dt.datetime],
     schema_version: int,
     tables: dict[str, pa.Table],
+    *,
+    sequence: int = 1,
+    through_epoch: int | None = None,
 ) -> tuple[Path, Manifest]:
-    """Write a batch atomically (temporary directory, then rename) and make it read-only."""
-    final = batch_path(root, interface, night)
+    """Write a batch atomically (temporary directory, then rename) and make it read-only.
+
+    The caller has checked that no batch of that name is recorded: a directory
+    already there is what a killed run left before recording it, and is
+    replaced (nothing refers to it, and it may hold fewer changes than now).
+    """
+    final = batch_path(root, interface, night, sequence)
     temporary = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
@@ -121,13 +140,15 @@ def write(
         streams.append(
             StreamFile(name, filename, table.num_rows, file_sha256(temporary / filename))
         )
-    manifest = Manifest(interface, night, interval[0], interval[1], schema_version, tuple(streams))
+    manifest = Manifest(
+        interface, night, interval[0], interval[1], schema_version, tuple(streams),
+        sequence=sequence, through_epoch=through_epoch,
+    )  # fmt: skip
     (temporary / MANIFEST).write_text(manifest.to_json())
     for item in temporary.iterdir():
         item.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    if final.exists():  # an earlier attempt died after the rename: keep what is verified
-        shutil.rmtree(temporary, ignore_errors=True)
-        return final, read_manifest(final)
+    if final.exists():  # an unrecorded batch of a killed run: this extraction replaces it
+        shutil.rmtree(final)
     temporary.rename(final)
     return final, manifest
 

@@ -60,6 +60,7 @@ class DatabaseSink:
     def _conn(self, database: str) -> Connection:
         if database not in self._open:
             conn = self._connectors[database].engine.connect()
+            conn = conn.execution_options(**{dialect.WRITE_OPTION: True})
             conn.begin()
             self._open[database] = conn
         return self._open[database]

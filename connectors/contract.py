@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, cast
+from sqlalchemy import Boolean, Date, DateTime, Integer, String
 
-from connectors import arrow_io
+from connectors import arrow_io, capture
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from sqlalchemy import Table
-    from sqlalchemy.engine import Connection
+    from sqlalchemy import Select, Table
+    from sqlalchemy.engine import Engine
 
     from schemas.interfaces import Stream
 
@@ -74,26 +74,35 @@ def _arrow_type(column_type: Any) -> pa.DataType:
     return pa.string()
 
 
-def extract(conn: Connection, stream: Stream, start: dt.datetime, end: dt.datetime) -> pa.Table:
-    """The stream's records whose source `updated_at` falls in [start, end), by key.
+def extract(
+    engine: Engine, requests: list[tuple[Stream, tuple[Select, dict[str, Any]]]]
+) -> list[tuple[pa.Table, int]]:
+    """Run each stream's extraction query (with its values) against one snapshot of the source.
 
-    Dates come out as the text the source holds, so that one the source cannot
-    parse is quarantined instead of failing the whole night.
+    Returns each query's records and the count the source gives for the same
+    query in the same snapshot. Dates come out as the text the source holds,
+    so that one the source cannot parse is quarantined instead of failing the
+    whole night.
     """
-    query = stream.query()
-    selected = query.selected_columns
-    version = selected.source_updated_at
-    columns = [
-        cast(column, String).label(column.name) if _is_date(column.type) else column
-        for column in selected
+    reads = arrow_io.read_snapshot(engine, [statement for _, statement in requests])
+    return [
+        (_records(stream, read), read.counted)
+        for (stream, _), read in zip(requests, reads, strict=True)
     ]
-    statement = (
-        query.with_only_columns(*columns)
-        .where(version >= start, version < end)
-        .order_by(selected.source_key)
+
+
+def empty(stream: Stream) -> pa.Table:
+    """A stream's extraction with no records (the columns and types of a real one)."""
+    return _records(
+        stream, arrow_io.Read(0, None, list(stream.query().selected_columns.keys()), [])
     )
-    fetched = arrow_io.fetch_arrow(conn, statement)
-    if fetched is not None:
+
+
+def _records(stream: Stream, read: arrow_io.Read) -> pa.Table:
+    """A read's rows as Arrow, each column as the type the contract expects (else text)."""
+    selected = stream.query().selected_columns
+    if read.arrow is not None:
+        fetched = read.arrow
         return pa.Table.from_arrays(
             [
                 _conform(fetched.column(name).combine_chunks(), selected[name].type)
@@ -101,7 +110,7 @@ def extract(conn: Connection, stream: Stream, start: dt.datetime, end: dt.dateti
             ],
             names=fetched.column_names,
         )
-    names, rows = arrow_io.fetch_raw(conn, statement)
+    names, rows = read.names, read.rows
     values = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     arrays = []
     for name, column_values in zip(names, values, strict=True):
@@ -173,10 +182,16 @@ def check(
     records: pa.Table,
     target: Table,
     *,
-    load_at: dt.datetime,
+    cutoff: dt.time,
     feed_user: str,
 ) -> Checked:
-    """Apply the contract to a batch's records and map the good ones onto the target."""
+    """Apply the contract to a batch's records and map the good ones onto the target.
+
+    Feed rows are stamped with the end of the night (of the interface's
+    `cutoff`) that their source row was first typed in (`entered_at`) and that
+    the record last changed in (`updated_at`): a clean in-order run would have
+    loaded them then, and any run that carries them writes the same row.
+    """
     n = records.num_rows
     source = {name: records.column(name).combine_chunks() for name in records.column_names}
     source_types = {c.name: c.type for c in stream.query().selected_columns}
@@ -244,10 +259,10 @@ def check(
                 ),
             )
 
-    stamp = load_at.isoformat(" ", "microseconds")
     columns["source_updated_at"] = source["source_updated_at"]
-    columns["entered_at"] = pa.array([stamp] * n, type=pa.string())
-    columns["updated_at"] = columns["entered_at"]
+    columns["source_epoch"] = source["source_epoch"]
+    columns["entered_at"] = capture.night_ends(source["source_entered_at"], cutoff)
+    columns["updated_at"] = capture.night_ends(source["source_updated_at"], cutoff)
     columns["entered_by"] = pa.array([feed_user] * n, type=pa.string())
     ordered = []
     for column in target.columns:

@@ -59,7 +59,15 @@ def prepare_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction opened for writing (Connector.begin) takes the write lock
+        # at once, so it never fails halfway on a busy database; a read
+        # (Connector.connect) takes none and sees one snapshot until it ends.
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+#: Execution option that marks a connection as opened for writing (see prepare_engine).
+WRITE_OPTION = "casesync_writes"
 
 
 def ensure_database(url: str | URL) -> bool:
@@ -98,6 +106,42 @@ def drop_database(url: str | URL) -> None:
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def copy_database(source: str | URL, target: str | URL) -> None:
+    """Make `target` a copy of `source` (tests and benchmarks: build a world once, copy it).
+
+    SQLite: the backup API (consistent even with a WAL). PostgreSQL: CREATE
+    DATABASE ... TEMPLATE, after closing the sessions still open on the source.
+    """
+    parsed_source, parsed_target = make_url(source), make_url(target)
+    if backend(parsed_source) == "sqlite":
+        import sqlite3
+
+        assert parsed_source.database and parsed_target.database
+        Path(parsed_target.database).parent.mkdir(parents=True, exist_ok=True)
+        with (
+            contextlib.closing(sqlite3.connect(parsed_source.database)) as origin,
+            contextlib.closing(sqlite3.connect(parsed_target.database)) as copy,
+        ):
+            origin.backup(copy)
+        return
+    import psycopg
+    from psycopg import sql
+
+    dsn, name = _maintenance(parsed_source)
+    _, copy_name = _maintenance(parsed_target)
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(copy_name), sql.Identifier(name)
+            )
         )
 
 
@@ -286,9 +330,12 @@ def upsert_from(
 ) -> None:
     """INSERT ... SELECT from the stage, ON CONFLICT (key) DO UPDATE when newer.
 
-    A newer record with different values replaces the row; a newer record with
-    the same values only moves the row's `version` (it is the current source
-    version, nothing else changed). `keep` columns are written on insert only.
+    A newer record replaces the row, bookkeeping included (a newer version
+    with the same values still moves the row's version and stamps: the row is
+    then the one a load of only that version writes). A row without a version
+    (typed by hand, or loaded before versions were kept) is older than any.
+    `keep` columns are written on insert only; `change_epoch` is the target's
+    own change capture, set by its trigger, never copied.
 
     Indexed columns the record carries are set by a second statement, and only
     where their value changed: a column named in an UPDATE's SET costs an index
@@ -297,29 +344,26 @@ def upsert_from(
     `index_changes=False` says no staged record changes an indexed column of an
     existing row (the caller's classification knows), and skips that statement.
     """
-    from sqlalchemy import and_, case, or_, select, true, update
+    from sqlalchemy import and_, func, or_, select, true, update
 
     insert = upsert_insert(conn.dialect.name)
 
-    names = [c.name for c in target.columns]
+    names = [c.name for c in target.columns if c.name != "change_epoch"]
     indexed = set(indexed_columns(target, compared))
     source = select(*(stage.c[name] for name in names)).where(true())
     statement = insert(target).from_select(names, source)
     excluded = statement.excluded
+    current = func.coalesce(target.c[version], -1)
     differs = or_(*(target.c[name].is_distinct_from(excluded[name]) for name in compared))
     changes: dict[str, Any] = {
-        name: case((differs, excluded[name]), else_=target.c[name])
+        name: excluded[name]
         for name in names
-        if name not in keep and name not in (key, version) and name not in indexed
+        if name not in keep and name != key and name not in indexed
     }
-    changes[version] = excluded[version]
     statement = statement.on_conflict_do_update(
         index_elements=[key],
         set_=changes,
-        where=and_(
-            excluded[version] >= target.c[version],
-            or_(differs, excluded[version] > target.c[version]),
-        ),
+        where=and_(excluded[version] >= current, or_(differs, excluded[version] > current)),
     )
     conn.execute(statement)
     if indexed and index_changes:  # rows the statement above applied carry the stage's version
@@ -370,3 +414,117 @@ def _date_plus_postgresql(element: _DatePlus, compiler: Any, **kw: Any) -> str:
 def add_days(date_column: Any, days: int) -> Any:
     """`date_column` plus `days` days, comparable with the backend's timestamps."""
     return _DatePlus(date_column, literal_column(str(int(days))))
+
+
+# ---------------------------------------------------------------- change capture
+
+#: The table holding a system database's current change epoch (one row, id 1).
+CAPTURE_TABLE = "capture_epoch"
+
+
+def _capture_trigger_names(table: str) -> tuple[str, str]:
+    return f"capture_{table}_insert", f"capture_{table}_update"
+
+
+def capture_install(conn: Connection, tables: list[str]) -> None:
+    """Create the epoch table and, on every table, the trigger that stamps each change.
+
+    Every existing row is stamped with epoch 1 and the database starts at 2.
+    SQLite: AFTER triggers rewrite the row's `change_epoch` (SQLite writes one
+    transaction at a time, so the epoch a row reads is the one it commits in).
+    PostgreSQL: a BEFORE trigger reads the epoch row FOR SHARE once per
+    transaction and holds that lock to commit, so a reader moving the epoch on
+    waits for every writer still stamping the old one.
+    """
+    current = f"(SELECT epoch FROM {CAPTURE_TABLE} WHERE id = 1)"
+    conn.exec_driver_sql(
+        f"CREATE TABLE {CAPTURE_TABLE} (id INTEGER PRIMARY KEY, epoch BIGINT NOT NULL)"
+    )
+    conn.exec_driver_sql(f"INSERT INTO {CAPTURE_TABLE} (id, epoch) VALUES (1, 2)")
+    for table in tables:
+        conn.exec_driver_sql(f'UPDATE "{table}" SET change_epoch = 1')
+    if conn.dialect.name == "sqlite":
+        for table in tables:
+            for name, event_name in zip(
+                _capture_trigger_names(table), ("INSERT", "UPDATE"), strict=True
+            ):
+                conn.exec_driver_sql(
+                    f'CREATE TRIGGER "{name}" AFTER {event_name} ON "{table}" '
+                    f"WHEN NEW.change_epoch IS NOT {current} BEGIN "
+                    f'UPDATE "{table}" SET change_epoch = {current} WHERE rowid = NEW.rowid; END'
+                )
+        return
+    conn.exec_driver_sql(
+        """
+        CREATE FUNCTION capture_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            current_epoch text := current_setting('casesync.capture_epoch', true);
+        BEGIN
+            IF current_epoch IS NULL OR current_epoch = '' THEN
+                SELECT epoch::text INTO current_epoch FROM capture_epoch WHERE id = 1 FOR SHARE;
+                PERFORM set_config('casesync.capture_epoch', current_epoch, true);
+            END IF;
+            NEW.change_epoch := current_epoch::bigint;
+            RETURN NEW;
+        END $$
+        """
+    )
+    for table in tables:
+        name = _capture_trigger_names(table)[0]
+        conn.exec_driver_sql(
+            f'CREATE TRIGGER "{name}" BEFORE INSERT OR UPDATE ON "{table}" '
+            "FOR EACH ROW EXECUTE FUNCTION capture_stamp()"
+        )
+
+
+def capture_remove(conn: Connection, tables: list[str]) -> None:
+    """Undo capture_install (the downgrade)."""
+    for table in tables:
+        for name in _capture_trigger_names(table):
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+            else:
+                conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"')
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql("DROP FUNCTION IF EXISTS capture_stamp()")
+    conn.exec_driver_sql(f"DROP TABLE {CAPTURE_TABLE}")
+
+
+def capture_triggers(conn: Connection) -> set[str]:
+    """Tables of the connected database that have their capture trigger."""
+    if conn.dialect.name == "sqlite":
+        query = (
+            "SELECT tbl_name FROM sqlite_master "
+            "WHERE type = 'trigger' AND name LIKE :names ESCAPE '!'"
+        )
+    else:
+        query = (
+            "SELECT event_object_table FROM information_schema.triggers "
+            "WHERE trigger_name LIKE :names ESCAPE '!'"
+        )
+    return {row[0] for row in conn.execute(text(query), {"names": "capture!_%"})}
+
+
+def advance_epoch(conn: Connection) -> int:
+    """Move the database's change epoch on; returns the epoch that closed.
+
+    Every change stamped with the returned epoch (or an earlier one) is
+    committed once this returns: on PostgreSQL the update waits for the writers
+    that hold the epoch row, on SQLite no writer runs beside it.
+    """
+    from sqlalchemy import text as sql
+
+    closed = conn.execute(
+        sql(f"UPDATE {CAPTURE_TABLE} SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch - 1")
+    ).scalar_one()
+    return int(closed)
+
+
+@contextlib.contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection that sees one snapshot of the database until it closes."""
+    with engine.connect() as conn:
+        if engine.dialect.name != "sqlite":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn

@@ -1,86 +1,69 @@
-"""Run an interface for one night: extract, write the batch, load it in one transaction.
+"""Run an interface for one night: capture its changes, write the batch, load it.
 
-The order of writes is what makes a run safe to kill and to rerun:
+The order of writes is what makes a run safe to kill, to rerun and to run in
+any order with other nights:
 
-1. the batch is written once (atomically) and recorded in the control database;
-   a rerun or a replay applies that stored batch, after checking it;
-2. the target's changes are staged and computed, and upserted by key in one
-   transaction that also compares versions, so an older batch never undoes a
-   newer one and an unchanged record is not touched;
-3. the audit rows and quarantined records go to the control database before
-   the target commits (first writer wins), so a rerun after any crash records
-   the same actions as one clean run;
+1. the source's change epoch is closed and the night's changes are read in
+   one snapshot (connectors/capture.py): its own records the first time, and
+   every change committed since an earlier extraction of it or of an earlier
+   night (late entries, corrections, joined rows);
+2. those changes are written once, atomically, as the night's next batch,
+   recorded in the control database together with the capture marks;
+3. every recorded batch not yet applied (a run killed after step 2), and the
+   night's batches, are applied (connectors/load.py): upserted by key in one
+   transaction that compares source epochs, so an older batch never undoes a
+   newer one and an unchanged record is not touched, with the audit and the
+   quarantine written before the target commits;
 4. the run is marked finished and the watermark moves.
+
+A replay applies the night's stored batches again, after checking them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-from sqlalchemy import and_, case, false, func, insert, literal, or_, select, update
+from sqlalchemy import func, insert, select, update
 
-from connectors import arrow_io, batches, contract, dialect, faults
-from schemas import metadata_for
+from connectors import batches, capture, contract, dialect, faults, load
+from connectors.load import StreamResult
 from schemas.calendar import night_interval
-from schemas.control import AuditLog, Batch, Quarantine, SyncRun, Watermark
-from schemas.errors import CasesyncError, RunInProgress
+from schemas.control import Batch, SyncRun, Watermark
+from schemas.errors import BatchIntegrityError, CasesyncError, PipelineCheckFailed, RunInProgress
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sqlalchemy import Table
-    from sqlalchemy.engine import Connection
+    import pyarrow as pa
+    from sqlalchemy.engine import Connection, Row
 
     from connectors import Connectors
-    from connectors.base import Connector
-    from schemas.interfaces import Interface, Stream
+    from schemas.interfaces import Interface
 
-#: Columns the feed never compares (bookkeeping), and those it writes on insert only.
-_BOOKKEEPING = ("entered_at", "updated_at", "entered_by", "source_updated_at")
-_INSERT_ONLY = ("entered_at", "entered_by")
+__all__ = ["RunResult", "StreamResult", "batch_id", "load_history", "run_interface"]
 
-
-@dataclass
-class StreamResult:
-    """What one stream of a night did to its target table."""
-
-    name: str
-    target_table: str
-    extracted: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    older: int = 0  # records older than the target's version: not applied
-    quarantined: int = 0
-    diff: list[dict[str, Any]] = field(default_factory=list)  # dry runs only
-    actions: dict[str, str] = field(default_factory=dict, repr=False)  # key -> action
-
-    def as_dict(self) -> dict[str, Any]:
-        shown = {k: v for k, v in vars(self).items() if k not in ("actions", "diff")}
-        if self.diff:
-            shown["diff"] = self.diff
-        return shown
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class RunResult:
-    """One interface, one night."""
+    """One interface, one night: what every batch the run applied did, per stream."""
 
     interface: str
     night: dt.date
-    batch_id: str
+    batch_id: str  # the night's newest batch
     batch_path: str
     kind: str  # run, replay or dry-run
     streams: list[StreamResult]
     seconds: float = 0.0
-    reused_batch: bool = False
+    reused_batch: bool = False  # no new batch was written: nothing had changed
+    batch_ids: list[str] = field(default_factory=list)  # every batch applied, in order
 
     def total(self, name: str) -> int:
         return sum(int(getattr(s, name)) for s in self.streams)
@@ -96,6 +79,7 @@ class RunResult:
             "night": self.night.isoformat(),
             "batch_id": self.batch_id,
             "batch_path": self.batch_path,
+            "batch_ids": self.batch_ids,
             "kind": self.kind,
             "reused_batch": self.reused_batch,
             "seconds": round(self.seconds, 3),
@@ -107,8 +91,10 @@ class RunResult:
         }
 
 
-def batch_id(interface: str, night: dt.date) -> str:
-    return f"{interface}:{night.isoformat()}"
+def batch_id(interface: str, night: dt.date, sequence: int = 1) -> str:
+    """`<interface>:<night>` for a night's first batch, `...:<n>` for its n-th."""
+    base = f"{interface}:{night.isoformat()}"
+    return base if sequence == 1 else f"{base}:{sequence}"
 
 
 def run_interface(
@@ -119,31 +105,53 @@ def run_interface(
     *,
     replay: bool = False,
     dry_run: bool = False,
+    check: Callable[[RunResult], None] | None = None,
 ) -> RunResult:
-    """Run (or replay, or preview) one interface for one night."""
+    """Run (or replay, or preview) one interface for one night.
+
+    `check` runs once the target committed (the quarantine share): when it or
+    a check before the commit fails, or a batch does not verify, the run is
+    recorded as `blocked` (a retry cannot fix it) and the error raised.
+    """
     started = time.perf_counter()
     kind = "dry-run" if dry_run else ("replay" if replay else "run")
-    name = f"sync-{interface.name}-{night.isoformat()}"
-    with dialect.exclusive_lock(connectors.control.engine, name, wait=False) as held:
+    # one run of an interface at a time: the capture marks are the interface's, not a night's
+    with dialect.exclusive_lock(
+        connectors.control.engine, f"sync-{interface.name}", wait=False
+    ) as held:
         if not held:
             raise RunInProgress(
-                f"{interface.name} for night {night} is already running in another process; "
-                "wait for it to finish (nothing was done)"
+                f"{interface.name} is already running in another process (night {night} "
+                "waits for it); nothing was done, run it again when that run has finished"
             )
         run_id = None if dry_run else _start_run(connectors, interface, night, kind)
         try:
-            result = _run(connectors, batch_root, interface, night, kind, replay=replay or dry_run)
+            result = _run(connectors, batch_root, interface, night, kind, run_id)
+            result.seconds = time.perf_counter() - started
+            if check is not None:
+                check(result)
         except BaseException as exc:
             if run_id is not None:
+                blocked = isinstance(exc, (PipelineCheckFailed, BatchIntegrityError))
                 with connectors.control.begin() as conn:
-                    _finish_run(conn, run_id, None, status="failed", message=str(exc)[:2000])
+                    _finish_run(
+                        conn, run_id, None, status="blocked" if blocked else "failed",
+                        message=str(exc)[:2000],
+                    )  # fmt: skip
+            log.error("%s night %s: %s failed: %s", interface.name, night, kind, exc)
             raise
-        result.seconds = time.perf_counter() - started
         if run_id is not None:
             with connectors.control.begin() as conn:
                 _finish_run(conn, run_id, result, status="succeeded")
                 _advance_watermark(conn, interface, night, result.batch_id)
             faults.point("after_finish")
+        log.info(
+            "%s night %s: %s done in %.2f s: %d extracted, %d inserted, %d updated, "
+            "%d unchanged, %d older, %d quarantined, batches %s",
+            interface.name, night, kind, result.seconds, result.total("extracted"),
+            result.total("inserted"), result.total("updated"), result.total("unchanged"),
+            result.total("older"), result.total("quarantined"), ", ".join(result.batch_ids),
+        )  # fmt: skip
         return result
 
 
@@ -153,318 +161,182 @@ def _run(
     interface: Interface,
     night: dt.date,
     kind: str,
-    *,
-    replay: bool,
+    run_id: int | None,
 ) -> RunResult:
-    interval = night_interval(night, interface.cutoff)
-    path, manifest, reused = _batch(
-        connectors, batch_root, interface, night, interval, must_exist=replay
-    )
-    records = batches.read(path, manifest)
-    load_at = interval[1]
-    target_meta = metadata_for(interface.target_system)
-    checked = {}
-    for stream in interface.streams:
-        target = target_meta.tables[stream.target_table]
-        checked[stream.name] = contract.check(
-            stream, records[stream.name], target, load_at=load_at, feed_user=interface.feed_user
-        )
-    results = _apply(
-        connectors[interface.target_system],
-        [(s, target_meta.tables[s.target_table], checked[s.name]) for s in interface.streams],
-        dry_run=kind == "dry-run",
-        before_commit=lambda done: _record(connectors, interface, night, checked, done),
-    )
-    for stream, outcome in zip(interface.streams, results, strict=True):
-        outcome.extracted = records[stream.name].num_rows
-        outcome.quarantined = len(checked[stream.name].rejections)
+    new = None
+    if kind == "run":
+        todo = _unapplied(connectors, interface)
+        new = _capture(connectors, batch_root, interface, night)
+        todo += [row for row in _stored(connectors, interface, night) if row not in todo]
+    else:
+        todo = _stored(connectors, interface, night)
+        if not todo:
+            raise CasesyncError(
+                f"no stored batch for {interface.name} night {night}: "
+                f"run `casesync sync --night {night}` first"
+            )
+    totals = [StreamResult(s.name, s.target_table) for s in interface.streams]
+    for row in todo:
+        path = Path(row.path)
+        manifest = batches.verify(path, row.checksum)
+        applying = load.Applying(
+            row.batch_id, interface, row.night, batches.read(path, manifest), run_id,
+            reapplied=row.applied_at is not None,
+        )  # fmt: skip
+        outcome = load.apply_batch(connectors, applying, dry_run=kind == "dry-run")
+        for total, part in zip(totals, outcome, strict=True):
+            total.add(part)
+        if kind != "dry-run" and row.applied_at is None:
+            with connectors.control.begin() as conn:
+                conn.execute(
+                    update(Batch).where(Batch.batch_id == row.batch_id).values(applied_at=_now())
+                )
+        log.info(
+            "%s night %s: batch %s applied (%s): %s", interface.name, night, row.batch_id, kind,
+            ", ".join(f"{r.name} {r.extracted}/{r.inserted}+{r.updated}" for r in outcome),
+        )  # fmt: skip
+    newest = [row for row in todo if row.night == night]
+    last = newest[-1] if newest else todo[-1]
     return RunResult(
         interface.name,
         night,
-        batch_id(interface.name, night),
-        str(path),
+        last.batch_id,
+        last.path,
         kind,
-        results,
-        reused_batch=reused,
+        totals,
+        reused_batch=new is None,
+        batch_ids=[row.batch_id for row in todo],
     )
 
 
-def _batch(
-    connectors: Connectors,
-    batch_root: Path,
-    interface: Interface,
-    night: dt.date,
-    interval: tuple[dt.datetime, dt.datetime],
-    *,
-    must_exist: bool,
-) -> tuple[Path, batches.Manifest, bool]:
-    """The night's batch: the stored one (verified), or a new extraction."""
-    identifier = batch_id(interface.name, night)
+def _stored(connectors: Connectors, interface: Interface, night: dt.date) -> list[Row[Any]]:
+    """The night's recorded batches, in order."""
     with connectors.control.connect() as conn:
-        stored = conn.execute(
-            select(Batch.path, Batch.checksum).where(Batch.batch_id == identifier)
-        ).first()
-    if stored is not None:
-        path = Path(stored.path)
-        return path, batches.verify(path, stored.checksum), True
-    if must_exist:
-        raise CasesyncError(
-            f"no stored batch for {interface.name} night {night}: "
-            f"run `casesync sync --night {night}` first"
+        return list(
+            conn.execute(
+                _batch_rows().where(Batch.interface == interface.name, Batch.night == night)
+            )
         )
-    tables = {}
-    with connectors[interface.source_system].connect() as conn:
-        for stream in interface.streams:
-            tables[stream.name] = contract.extract(conn, stream, *interval)
-            counted = _count(conn, stream, interval)
-            if counted != tables[stream.name].num_rows:
-                raise CasesyncError(
-                    f"{interface.name} night {night}: stream {stream.name} extracted "
-                    f"{tables[stream.name].num_rows} records but the source counts {counted}"
-                )
+
+
+def _unapplied(connectors: Connectors, interface: Interface) -> list[Row[Any]]:
+    """Batches recorded but never applied (their run was killed), oldest first."""
+    with connectors.control.connect() as conn:
+        return list(
+            conn.execute(
+                _batch_rows().where(Batch.interface == interface.name, Batch.applied_at.is_(None))
+            )
+        )
+
+
+def _batch_rows() -> Any:
+    return select(
+        Batch.batch_id, Batch.night, Batch.sequence, Batch.path, Batch.checksum, Batch.applied_at
+    ).order_by(Batch.night, Batch.sequence)
+
+
+def _capture(
+    connectors: Connectors, batch_root: Path, interface: Interface, night: dt.date
+) -> Row[Any] | None:
+    """Extract the night's changes and record them as its next batch (None: nothing new)."""
+    started = time.perf_counter()
+    interval = night_interval(night, interface.cutoff)
+    with connectors.control.connect() as conn:
+        known = capture.marks(conn, interface.name)
+    _refuse_overlap(interface, night, interval, known)
+    source = connectors[interface.source_system]
+    with source.begin() as conn:
+        through = dialect.advance_epoch(conn)
+    read = capture.window(known, *interval, through)
+    tables = _extract(source.engine, interface, read, night)
     faults.point("after_extract")
+    count = sum(table.num_rows for table in tables.values())
+    if not read.own_is_new and count == 0:
+        with connectors.control.begin() as conn:
+            capture.save_marks(conn, interface.name, read, night, _now())
+        log.info("%s night %s: no change since epoch %d", interface.name, night, through)
+        return None
     from schemas.interfaces import SCHEMA_VERSION
 
+    with connectors.control.connect() as conn:
+        sequence = 1 + int(
+            conn.execute(
+                select(func.coalesce(func.max(Batch.sequence), 0)).where(
+                    Batch.interface == interface.name, Batch.night == night
+                )
+            ).scalar_one()
+        )
     path, manifest = batches.write(
-        batch_root, interface.name, night, interval, SCHEMA_VERSION, tables
-    )
+        batch_root, interface.name, night, interval, SCHEMA_VERSION, tables,
+        sequence=sequence, through_epoch=through,
+    )  # fmt: skip
     batches.verify(path)
     faults.point("after_batch_written")
+    identifier = batch_id(interface.name, night, sequence)
     with connectors.control.begin() as conn:
         conn.execute(
             insert(Batch).values(
-                batch_id=identifier,
-                interface=interface.name,
-                night=night,
-                interval_start=interval[0],
-                interval_end=interval[1],
-                path=str(path),
-                record_count=manifest.record_count,
-                checksum=manifest.checksum,
-                schema_version=manifest.schema_version,
-                created_at=_now(),
+                batch_id=identifier, interface=interface.name, night=night, sequence=sequence,
+                interval_start=interval[0], interval_end=interval[1], path=str(path),
+                record_count=manifest.record_count, checksum=manifest.checksum,
+                schema_version=manifest.schema_version, created_at=_now(), through_epoch=through,
             )
-        )
-    return path, manifest, False
+        )  # fmt: skip
+        capture.save_marks(conn, interface.name, read, night, _now())
+    log.info(
+        "%s night %s: batch %s written in %.2f s: %d records through epoch %d",
+        interface.name, night, identifier, time.perf_counter() - started, count, through,
+    )  # fmt: skip
+    with connectors.control.connect() as conn:
+        return conn.execute(_batch_rows().where(Batch.batch_id == identifier)).one()
 
 
-def _count(conn: Connection, stream: Stream, interval: tuple[dt.datetime, dt.datetime]) -> int:
-    query = stream.query()
-    version = query.selected_columns.source_updated_at
-    counted = select(func.count()).select_from(
-        query.where(version >= interval[0], version < interval[1]).subquery()
-    )
-    return int(conn.execute(counted).scalar() or 0)
+def _refuse_overlap(
+    interface: Interface,
+    night: dt.date,
+    interval: tuple[dt.datetime, dt.datetime],
+    known: list[capture.Mark],
+) -> None:
+    """A night inside an interval already extracted another way (the history) cannot run."""
+    for mark in known:
+        if mark.start != interval[0] and mark.start < interval[1] and interval[0] < mark.end:
+            what = "the history loaded before the first night" if mark.night is None else mark.night
+            raise CasesyncError(
+                f"{interface.name} night {night} falls inside {what} "
+                f"({mark.start} to {mark.end} UTC), already carried; nothing was done"
+            )
 
 
-def _apply(
-    target_connector: Connector,
-    loads: list[tuple[Stream, Table, contract.Checked]],
-    *,
-    dry_run: bool,
-    before_commit: Callable[[list[StreamResult]], None] | None = None,
-) -> list[StreamResult]:
-    """Stage every stream's rows, then upsert them into the target in one transaction.
-
-    `before_commit` runs after the upserts and before the target commits (the
-    run's audit); a dry run rolls everything back instead.
-    """
-    staged_rows = {stream.name: (target, checked.rows) for stream, target, checked in loads}
-    with (
-        target_connector.engine.connect() as conn,
-        arrow_io.staging(conn, staged_rows) as staged,
+def _extract(
+    engine: Any, interface: Interface, read: capture.Window, night: dt.date
+) -> dict[str, pa.Table]:
+    """Every stream's records of the window, from one snapshot of the source."""
+    requests, parts = [], []
+    for stream in interface.streams:
+        for part, statement in (
+            ("own", capture.own_statement(stream, read)),
+            ("late", capture.late_statement(stream, read)),
+        ):
+            if statement is not None:
+                requests.append((stream, statement))
+                parts.append((stream.name, part))
+    found: dict[str, dict[str, pa.Table]] = {s.name: {} for s in interface.streams}
+    for (name, part), (table, counted) in zip(
+        parts, contract.extract(engine, requests), strict=True
     ):
-        transaction = conn.begin()
-        try:
-            results = []
-            for stream, target, _ in loads:
-                results.append(
-                    _load_stream(conn, stream, target, staged(stream.name), dry_run=dry_run)
-                )
-                faults.point("after_upsert")
-            if dry_run:
-                transaction.rollback()
-            else:
-                if before_commit is not None:
-                    before_commit(results)
-                faults.point("before_commit")
-                transaction.commit()
-                faults.point("after_commit")
-        except BaseException:
-            if transaction.is_active:
-                transaction.rollback()
-            raise
-    return results
-
-
-def _load_stream(
-    conn: Connection, stream: Stream, target: Table, stage: Table, *, dry_run: bool
-) -> StreamResult:
-    """Classify each staged row against the target, and upsert them."""
-    result = StreamResult(stream.name, target.name)
-    key = stream.target_key
-    compared = [c.name for c in target.columns if c.name not in _BOOKKEEPING and c.name != key]
-
-    def differs_in(names: list[str]) -> list[Any]:
-        return [stage.c[name].is_distinct_from(target.c[name]) for name in names]
-
-    differs = or_(*differs_in(compared))
-    action = case(
-        (target.c[key].is_(None), literal("inserted")),
-        (stage.c.source_updated_at < target.c.source_updated_at, literal("older")),
-        (differs, literal("updated")),
-        else_=literal("unchanged"),
-    )
-    indexed = dialect.indexed_columns(target, compared)
-    moves_index = case(  # an existing row whose indexed columns the record changes
-        (and_(target.c[key].is_not(None), or_(false(), *differs_in(indexed))), literal(1)),
-        else_=literal(0),
-    )
-    query = select(stage.c[key], action, moves_index).select_from(
-        stage.outerjoin(target, target.c[key] == stage.c[key])
-    )
-    _, rows = arrow_io.fetch_raw(conn, query)
-    actions = {row[0]: row[1] for row in rows}
-    counted = Counter(row[1] for row in rows)
-    index_changes = any(row[2] for row in rows)
-    for name in ("inserted", "updated", "unchanged", "older"):
-        setattr(result, name, counted.get(name, 0))
-    result.actions = actions
-    if dry_run:
-        result.diff = _diff(conn, stage, target, key, compared, actions)
-    else:
-        dialect.upsert_from(
-            conn, target, stage, key=key, keep=_INSERT_ONLY, version="source_updated_at",
-            compared=compared, index_changes=index_changes,
-        )  # fmt: skip
-    return result
-
-
-def _diff(
-    conn: Connection,
-    stage: Table,
-    target: Table,
-    key: str,
-    compared: list[str],
-    actions: dict[str, str],
-) -> list[dict[str, Any]]:
-    """Before and after of every record a run would add or change."""
-    changed = [k for k, a in actions.items() if a in ("inserted", "updated")]
-    entries = []
-    for start in range(0, len(changed), 500):
-        keys = changed[start : start + 500]
-        after = {
-            r[key]: r for r in conn.execute(select(stage).where(stage.c[key].in_(keys))).mappings()
-        }
-        before = {
-            r[key]: r
-            for r in conn.execute(select(target).where(target.c[key].in_(keys))).mappings()
-        }
-        for k in keys:
-            if actions[k] == "inserted":
-                entries.append(
-                    {
-                        "key": k,
-                        "action": "added",
-                        "after": {c: _show(after[k][c]) for c in compared},
-                    }
-                )
-                continue
-            fields = {
-                c: {"before": _show(before[k][c]), "after": _show(after[k][c])}
-                for c in compared
-                if before[k][c] != after[k][c]
-            }
-            entries.append({"key": k, "action": "changed", "fields": fields})
-    return entries
-
-
-def _show(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
-
-
-def _record(
-    connectors: Connectors,
-    interface: Interface,
-    night: dt.date,
-    checked: dict[str, contract.Checked],
-    results: list[StreamResult],
-) -> None:
-    """Audit every record and quarantine the rejected ones (first writer wins).
-
-    A batch's audit rows go in one transaction: a stream that already has
-    them (a rerun after a crash, a replay) is left as its first run wrote it.
-    """
-    identifier = batch_id(interface.name, night)
-    audits = {
-        stream.name: (
-            AuditLog.__table__,
-            pa.table(
-                {
-                    "record_key": pa.array(list(result.actions), type=pa.string()),
-                    "action": pa.array(list(result.actions.values()), type=pa.string()),
-                }
-            ),
-        )
-        for stream, result in zip(interface.streams, results, strict=True)
-    }
-    control = connectors.control.engine
-    with control.connect() as conn, arrow_io.staging(conn, audits) as staged, conn.begin():  # type: ignore[arg-type]
-        for stream in interface.streams:
-            if not _audited(conn, identifier, stream.name):
-                stage = staged(stream.name)
-                rows = select(
-                    literal(identifier), literal(stream.name), stage.c.record_key, stage.c.action
-                )
-                conn.execute(
-                    insert(AuditLog).from_select(
-                        ["batch_id", "stream", "record_key", "action"], rows
-                    )
-                )
-            _quarantine(conn, identifier, interface, night, stream, checked[stream.name].rejections)
-    faults.point("after_audit")
-
-
-def _audited(conn: Connection, identifier: str, stream: str) -> bool:
-    found = conn.execute(
-        select(AuditLog.audit_id)
-        .where(AuditLog.batch_id == identifier, AuditLog.stream == stream)
-        .limit(1)
-    ).first()
-    return found is not None
-
-
-def _quarantine(
-    conn: Connection,
-    identifier: str,
-    interface: Interface,
-    night: dt.date,
-    stream: Stream,
-    rejected: list[contract.Rejection],
-) -> None:
-    """Keep the stream's rejected records (those not kept by an earlier run of the batch)."""
-    if not rejected:
-        return
-    existing = set(
-        conn.execute(
-            select(Quarantine.record_key, Quarantine.rule).where(
-                Quarantine.batch_id == identifier, Quarantine.stream == stream.name
+        if table.num_rows != counted:
+            raise CasesyncError(
+                f"{interface.name} night {night}: stream {name} extracted "
+                f"{table.num_rows} records but the source counts {counted}"
             )
-        ).tuples()
-    )
-    fresh = [r for r in rejected if (r.record_key, r.rule) not in existing]
-    if fresh:
-        conn.execute(
-            insert(Quarantine),
-            [
-                {
-                    "batch_id": identifier, "interface": interface.name, "night": night,
-                    "stream": stream.name, "record_key": r.record_key, "rule": r.rule,
-                    "reason": r.reason, "payload": r.payload,
-                }
-                for r in fresh
-            ],
-        )  # fmt: skip
+        found[name][part] = capture.keep_late(table, read) if part == "late" else table
+    tables = {}
+    for stream in interface.streams:
+        own, late = found[stream.name].get("own"), found[stream.name].get("late")
+        if own is None and late is None:
+            own = contract.empty(stream)
+        tables[stream.name] = capture.combine(own, late)
+    return tables
 
 
 def _now() -> dt.datetime:
@@ -476,11 +348,7 @@ def _start_run(connectors: Connectors, interface: Interface, night: dt.date, kin
     with connectors.control.begin() as conn:
         conn.execute(
             update(SyncRun)
-            .where(
-                SyncRun.interface == interface.name,
-                SyncRun.night == night,
-                SyncRun.status == "running",
-            )
+            .where(SyncRun.interface == interface.name, SyncRun.status == "running")
             .values(
                 status="abandoned", finished_at=_now(), message="the process died during the run"
             )
@@ -553,31 +421,40 @@ def load_history(
     What the feed had carried before casesync ran its first night: loaded once,
     just before that night, with no batch file (there was none); a year of
     changes at a time, so a CBSA-scale history stays within the memory goal.
+    Rejected records are quarantined (batch `<interface>:history`). The
+    history's capture mark then says every change before `before` up to the
+    closed epoch was carried: a later change typed with an older time is a
+    late change the next night carries.
     """
-    load_at = before - dt.timedelta(minutes=1)
-    target_meta = metadata_for(interface.target_system)
-    counts: dict[str, int] = {}
-    for stream in interface.streams:
-        target = target_meta.tables[stream.target_table]
-        counts[stream.name] = 0
-        for start, end in _years(before):
-            with connectors[interface.source_system].connect() as source:
-                records = contract.extract(source, stream, start, end)
-            if not records.num_rows:
-                continue
-            checked = contract.check(
-                stream, records, target, load_at=load_at, feed_user=interface.feed_user
-            )
-            del records
-            (outcome,) = _apply(
-                connectors[interface.target_system], [(stream, target, checked)], dry_run=False
-            )
+    identifier = f"{interface.name}:history"
+    source = connectors[interface.source_system]
+    with source.begin() as conn:
+        through = dialect.advance_epoch(conn)
+    counts: dict[str, int] = {s.name: 0 for s in interface.streams}
+    night = before.date()
+    for start, end in _years(before):
+        read = capture.Window(start, end, through)
+        requests = [(s, capture.own_statement(s, read)) for s in interface.streams]
+        extracted = contract.extract(source.engine, requests)  # type: ignore[arg-type]
+        records = {
+            s.name: table for s, (table, _) in zip(interface.streams, extracted, strict=True)
+        }
+        if not any(table.num_rows for table in records.values()):
+            continue
+        applying = load.Applying(identifier, interface, night, records, audit=False)
+        for stream, outcome in zip(
+            interface.streams, load.apply_batch(connectors, applying), strict=True
+        ):
             counts[stream.name] += outcome.inserted
+    with connectors.control.begin() as conn:
+        whole = capture.Window(capture.HISTORY_START, before, through)
+        capture.save_marks(conn, interface.name, whole, None, _now())
+    log.info("%s history before %s loaded: %s", interface.name, before, counts)
     return counts
 
 
 def _years(before: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
     """Year-long intervals covering everything before `before` (all before 1990 in one)."""
-    edges = [dt.datetime(1900, 1, 1)] + [dt.datetime(y, 1, 1) for y in range(1990, before.year + 1)]
+    edges = [capture.HISTORY_START] + [dt.datetime(y, 1, 1) for y in range(1990, before.year + 1)]
     edges = [edge for edge in edges if edge < before] + [before]
     return list(itertools.pairwise(edges))

@@ -1,8 +1,10 @@
 """The reconciliation tables: what each system holds that another must match.
 
-Refreshed before each validation from the rows each system changed since the
-last refresh (the largest `updated_at` seen per source is kept as a
-watermark), so a night's refresh reads only that night's changes.
+Refreshed before each validation from the rows each system committed since
+the last refresh, by change epoch (connectors/capture.py): the refresh closes
+each system's epoch, reads the rows of the epochs it has not seen, and keeps
+the closed epoch as its mark. So a backfilled night, a late entry or a
+correction is seen by the next refresh, whatever time it was typed with.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlalchemy import String, and_, cast, exists, insert, literal, select, update
+from sqlalchemy import String, and_, case, cast, exists, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
-from connectors import arrow_io
+from connectors import arrow_io, capture, dialect
 from schemas import control, gcms, metadata_for, ncms, nova
 from schemas.interfaces import INTERFACES
 
@@ -34,8 +36,8 @@ if TYPE_CHECKING:
 class Source:
     """One refresh: a query on a system, copied into a control table.
 
-    The query's last column, `_version`, is the source row's `updated_at`: the
-    refresh reads rows newer than the watermark and moves it to the newest seen.
+    The query's last column, `_version`, is the row's change epoch (the newest
+    of its joined rows'): the refresh reads the epochs after its mark.
     """
 
     name: str
@@ -56,7 +58,7 @@ def _nova_decisions() -> Select:
             d.outcome_code,
             d.decided_on,
             d.entered_at,
-            d.updated_at.label("_version"),
+            _epoch(d, c, p),
         )
         .join(c, c.file_number == d.file_number)
         .join(p, p.party_id == c.party_id)
@@ -75,17 +77,26 @@ def _gcms_decisions() -> Select:
         d.decided_on,
         d.received_via,
         d.entered_at,
-        d.updated_at.label("_version"),
+        _epoch(d),
     )
 
 
 def _gcms_clients() -> Select:
-    return select(gcms.Client.uci, gcms.Client.updated_at.label("_version"))
+    return select(gcms.Client.uci, _epoch(gcms.Client))
 
 
 def _ncms_cases() -> Select:
     c = ncms.RemovalCase
-    return select(c.case_no, c.uci, c.office_code, c.updated_at, c.updated_at.label("_version"))
+    return select(c.case_no, c.uci, c.office_code, c.updated_at, _epoch(c))
+
+
+def _epoch(*models: Any) -> Any:
+    """The newest change epoch of the joined rows, as `_version`."""
+    newest: Any = func.coalesce(models[0].change_epoch, 0)
+    for model in models[1:]:
+        epoch = func.coalesce(model.change_epoch, 0)
+        newest = case((epoch > newest, epoch), else_=newest)
+    return newest.label("_version")
 
 
 def _feed_source_side(interface: Interface, stream: Stream) -> Select:
@@ -101,7 +112,8 @@ def _feed_source_side(interface: Interface, stream: Stream) -> Select:
         literal(stream.source_table).label("source_table"),
         literal(None, type_=String).label("office_code"),
         query.c.source_updated_at.label("changed_at"),
-        query.c.source_updated_at.label("_version"),
+        query.c.source_epoch.label("version_epoch"),
+        query.c.source_epoch.label("_version"),
     )
 
 
@@ -121,7 +133,8 @@ def _feed_target_side(interface: Interface, stream: Stream) -> Select:
         literal(stream.target_table).label("source_table"),
         literal(None, type_=String).label("office_code"),
         table.c.source_updated_at.label("changed_at"),
-        table.c.updated_at.label("_version"),
+        table.c.source_epoch.label("version_epoch"),
+        func.coalesce(table.c.change_epoch, 0).label("_version"),
     ).where(condition)
 
 
@@ -160,29 +173,35 @@ SOURCES: tuple[Source, ...] = (
 )
 
 
-def refresh(
-    connectors: Connectors, *, through: dt.datetime | None = None
-) -> tuple[dict[str, int], dict[str, str]]:
-    """Copy every row changed since the last refresh (up to `through`) into the control tables.
+def refresh(connectors: Connectors) -> tuple[dict[str, int], dict[str, str]]:
+    """Copy every row committed since the last refresh into the control tables.
 
     Returns the rows copied per source, and why any source could not be read
-    (the others are still refreshed).
+    (the others are still refreshed; an unread source keeps its mark).
     """
     counts: dict[str, int] = {}
     errors: dict[str, str] = {}
     control_meta = metadata_for("control")
+    closed: dict[str, int] = {}
+    for database in sorted({source.database for source in SOURCES}):
+        try:
+            with connectors[database].begin() as conn:
+                closed[database] = dialect.advance_epoch(conn)
+        except SQLAlchemyError as exc:
+            errors[database] = _problem(exc)
     for source in SOURCES:
-        mark = f"recon:{source.name}"
+        if source.database not in closed:
+            errors.setdefault(source.name, errors.get(source.database, "unreadable"))
+            continue
+        reader = f"recon:{source.name}"
+        through = closed[source.database]
         with connectors.control.connect() as conn:
-            since = conn.execute(
-                select(control.Watermark.loaded_through).where(control.Watermark.interface == mark)
-            ).scalar()
+            known = capture.marks(conn, reader)
+        since = known[0].through if known else None
         inner = source.query().subquery()
-        query = select(inner)
+        query = select(inner).where(inner.c._version <= through)
         if since is not None:
             query = query.where(inner.c._version > since)
-        if through is not None:
-            query = query.where(inner.c._version < through)
         try:
             with connectors[source.database].connect() as conn:
                 names, rows = arrow_io.fetch_raw(conn, query)
@@ -190,16 +209,18 @@ def refresh(
             errors[source.name] = _problem(exc)
             continue
         counts[source.name] = len(rows)
-        if not rows:
-            continue
-        versions = [_as_datetime(row[-1]) for row in rows]
-        target = control_meta.tables[source.target]
-        table = _arrow(target, names[:-1], [row[:-1] for row in rows])
-        newest = max(v for v in versions if v is not None)
+        read = capture.Window(capture.HISTORY_START, capture.END_OF_TIME, through, tuple(known))
         with connectors.control.begin() as conn:
-            arrow_io.upsert_arrow(conn, target, table, list(source.keys))
-            _set_mark(conn, mark, newest if since is None else max(since, newest))
+            if rows:
+                target = control_meta.tables[source.target]
+                table = _arrow(target, names[:-1], [row[:-1] for row in rows])
+                arrow_io.upsert_arrow(conn, target, table, list(source.keys))
+            capture.save_marks(conn, reader, read, None, _now())
     return counts, errors
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _problem(exc: BaseException) -> str:
@@ -254,25 +275,6 @@ def _storage(value: Any, column_type: Any) -> str | None:
     return value.isoformat()
 
 
-def _set_mark(conn: Any, mark: str, value: dt.datetime) -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    found = conn.execute(
-        select(control.Watermark.interface).where(control.Watermark.interface == mark)
-    ).first()
-    if found is None:
-        conn.execute(
-            insert(control.Watermark).values(
-                interface=mark, loaded_through=value, last_batch_id="-", updated_at=now
-            )
-        )
-    else:
-        conn.execute(
-            update(control.Watermark)
-            .where(control.Watermark.interface == mark)
-            .values(loaded_through=value, updated_at=now)
-        )
-
-
 def lagging(
     connectors: Connectors, interfaces: list[Interface], night: dt.date, tolerance: int
 ) -> dict[str, int]:
@@ -297,7 +299,7 @@ def lagging(
                 target.interface == source.interface,
                 target.side == "target",
                 target.feed_key == source.feed_key,
-                target.changed_at >= source.changed_at,
+                func.coalesce(target.version_epoch, -1) >= func.coalesce(source.version_epoch, 0),
             )
             count = conn.execute(
                 select(func.count()).where(

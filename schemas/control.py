@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.base import new_metadata
@@ -45,13 +55,22 @@ class SyncRun(ControlBase):
 
 
 class Batch(ControlBase):
-    """An immutable batch file written for one interface and one night."""
+    """An immutable batch file an interface wrote for one night.
+
+    A night's first batch carries the changes that belong to it; a later run
+    that finds changes committed since (late entries, corrections) writes the
+    night's next batch (`sequence` 2, 3...). `through_epoch` is the source's
+    change epoch the extraction read through; `applied_at` is set once the
+    target committed it (a batch recorded but never applied is applied by the
+    interface's next run).
+    """
 
     __tablename__ = "batch"
 
     batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     interface: Mapped[str] = mapped_column(String(20))
     night: Mapped[dt.date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
     interval_start: Mapped[dt.datetime] = mapped_column(DateTime)
     interval_end: Mapped[dt.datetime] = mapped_column(DateTime)
     path: Mapped[str] = mapped_column(String(400))
@@ -59,8 +78,30 @@ class Batch(ControlBase):
     checksum: Mapped[str] = mapped_column(String(64))
     schema_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    through_epoch: Mapped[int | None] = mapped_column(BigInteger)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
-    __table_args__ = (UniqueConstraint("interface", "night"),)
+    __table_args__ = (UniqueConstraint("interface", "night", "sequence"),)
+
+
+class CaptureMark(ControlBase):
+    """How far a reader has carried the changes of one interval of source time.
+
+    For an interface, one row per night it has extracted (and one for the
+    history loaded before its first night): every change whose record time
+    falls in [interval_start, interval_end) and whose epoch is at most
+    `through_epoch` has been carried. The reconciliation keeps one row per
+    source, over all time.
+    """
+
+    __tablename__ = "capture_mark"
+
+    reader: Mapped[str] = mapped_column(String(60), primary_key=True)
+    interval_start: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
+    interval_end: Mapped[dt.datetime] = mapped_column(DateTime)
+    night: Mapped[dt.date | None] = mapped_column(Date)
+    through_epoch: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class Watermark(ControlBase):
@@ -108,6 +149,9 @@ class AuditLog(ControlBase):
     stream: Mapped[str] = mapped_column(String(40))
     record_key: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(10))
+    #: The run that wrote the row: a batch's first application, or a later one
+    #: (a rerun or replay) that inserted or changed the record again.
+    run_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_audit_log_batch_id_stream", "batch_id", "stream"),)
 
@@ -256,3 +300,6 @@ class ReconFeedItem(ControlBase):
     source_table: Mapped[str] = mapped_column(String(40))
     office_code: Mapped[str | None] = mapped_column(String(8))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    #: The source change epoch of the record (source side) or of the version the
+    #: target holds (target side): delivered when the target's is not older.
+    version_epoch: Mapped[int | None] = mapped_column(BigInteger)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.base import EntryStamp, FeedStamp, new_metadata
@@ -115,6 +115,7 @@ class IrbDecision(EntryStamp, GcmsBase):
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     received_via: Mapped[str] = mapped_column(String(6))  # FEED or MANUAL
     source_updated_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    source_epoch: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class TravelDocument(EntryStamp, GcmsBase):

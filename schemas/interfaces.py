@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, case, func, select
 
 from schemas import gcms, nova
 from schemas.codes import GCMS_TO_NCMS_OUTCOME, NOVA_TO_GCMS_OUTCOME
 from schemas.guidelines import FEED_USERS
 
 #: Version of the batch format and of these mappings; written in every manifest.
-SCHEMA_VERSION: Final = 1
+#: 2: records carry `source_epoch` and `source_entered_at`.
+SCHEMA_VERSION: Final = 2
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class Stream:
     target_table: str
     #: The source table whose records the stream carries (keyed by `source_key`).
     source_table: str
-    #: The source query: labelled columns, incl. `source_key` and `source_updated_at`.
-    query: Callable[[], Select]
+    #: The record's columns and joins, labelled, incl. `source_key` (see `query`).
+    records: Callable[[], Select]
+    #: The models whose rows make one record, the source table's first: a change
+    #: committed to any of them (a party's corrected UCI) re-sends the record.
+    joined: tuple[Any, ...]
     #: target column -> source column (copied as is).
     fields: Mapping[str, str]
     #: target column -> (source column, code map): codes translated between spellings.
@@ -51,6 +55,28 @@ class Stream:
     #: target columns computed from the whole source record.
     derive: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
+    def query(self) -> Select:
+        """The source query: the record's columns and its version.
+
+        `source_updated_at` is the newest `updated_at` of the joined rows (when
+        the record last changed, in simulated time), `source_epoch` the newest
+        change epoch (when that change was committed), and `source_entered_at`
+        when the source row was first typed.
+        """
+        return self.records().add_columns(
+            self.record_time().label("source_updated_at"),
+            self.record_epoch().label("source_epoch"),
+            self.joined[0].entered_at.label("source_entered_at"),
+        )
+
+    def record_time(self) -> Any:
+        """When the record last changed: the newest `updated_at` of its joined rows."""
+        return _newest(*(model.updated_at for model in self.joined))
+
+    def record_epoch(self) -> Any:
+        """The change epoch of the record's newest committed change."""
+        return _newest(*(func.coalesce(model.change_epoch, 0) for model in self.joined))
+
     def transform(self, source: Mapping[str, Any]) -> dict[str, Any]:
         """Map one source record onto the target's columns (no validation)."""
         row: dict[str, Any] = {self.target_key: self.key_format.format(source["source_key"])}
@@ -63,7 +89,16 @@ class Stream:
         if self.derive is not None:
             row.update(self.derive(source))
         row["source_updated_at"] = source["source_updated_at"]
+        row["source_epoch"] = source["source_epoch"]
         return row
+
+
+def _newest(*columns: Any) -> Any:
+    """The largest of the columns per row, in SQL any backend runs (the columns are NOT NULL)."""
+    newest = columns[0]
+    for column in columns[1:]:
+        newest = case((column > newest, column), else_=newest)
+    return newest
 
 
 @dataclass(frozen=True)
@@ -98,7 +133,6 @@ def _nova_cases() -> Select:
             party.uci,
             case.referred_on,
             case.parent_file_number,
-            case.updated_at.label("source_updated_at"),
         )
         .join(party, party.party_id == case.party_id)
         .where(case.division.in_(("RPD", "RAD")))
@@ -115,7 +149,6 @@ def _nova_decisions() -> Select:
             party.uci,
             decision.outcome_code,
             decision.decided_on,
-            decision.updated_at.label("source_updated_at"),
         )
         .join(case, case.file_number == decision.file_number)
         .join(party, party.party_id == case.party_id)
@@ -136,7 +169,8 @@ NOVA_TO_GCMS = Interface(
             source_system="nova",
             target_system="gcms",
             target_table="irb_proceeding",
-            query=_nova_cases,
+            records=_nova_cases,
+            joined=(nova.CaseFile, nova.Party),
             fields={
                 "uci": "uci",
                 "division": "division",
@@ -153,7 +187,8 @@ NOVA_TO_GCMS = Interface(
             source_system="nova",
             target_system="gcms",
             target_table="irb_decision",
-            query=_nova_decisions,
+            records=_nova_decisions,
+            joined=(nova.Decision, nova.CaseFile, nova.Party),
             fields={
                 "uci": "uci",
                 "irb_file_no": "file_number",
@@ -181,7 +216,6 @@ def _gcms_refugee_decisions() -> Select:
         d.division,
         d.outcome,
         d.decided_on,
-        d.updated_at.label("source_updated_at"),
     ).where(d.division.in_(("RPD", "RAD")))
 
 
@@ -196,7 +230,6 @@ def _gcms_litigation() -> Select:
         lit.outcome,
         lit.leave_decided_on,
         lit.decided_on,
-        lit.updated_at.label("source_updated_at"),
     )
 
 
@@ -207,7 +240,6 @@ def _gcms_appeals() -> Select:
         p.uci,
         p.irb_file_no,
         p.filed_on,
-        p.updated_at.label("source_updated_at"),
     ).where(p.division == "RAD")
 
 
@@ -219,7 +251,6 @@ def _gcms_prra() -> Select:
         prra.notified_on,
         prra.decision,
         prra.decided_on,
-        prra.updated_at.label("source_updated_at"),
     )
 
 
@@ -233,7 +264,6 @@ def _gcms_travel_documents() -> Select:
         td.status,
         td.issued_on,
         td.expires_on,
-        td.updated_at.label("source_updated_at"),
     )
 
 
@@ -257,7 +287,8 @@ GCMS_TO_NCMS = Interface(
             source_system="gcms",
             target_system="ncms",
             target_table="irb_outcome",
-            query=_gcms_refugee_decisions,
+            records=_gcms_refugee_decisions,
+            joined=(gcms.IrbDecision,),
             fields={
                 "uci": "uci",
                 "irb_file_no": "irb_file_no",
@@ -274,7 +305,8 @@ GCMS_TO_NCMS = Interface(
             source_system="gcms",
             target_system="ncms",
             target_table="legal_matter",
-            query=_gcms_litigation,
+            records=_gcms_litigation,
+            joined=(gcms.Litigation,),
             fields={"uci": "uci", "reference_no": "court_file_no", "filed_on": "filed_on"},
             target_key="source_ref",
             key_format="LIT-{}",
@@ -288,7 +320,8 @@ GCMS_TO_NCMS = Interface(
             source_system="gcms",
             target_system="ncms",
             target_table="legal_matter",
-            query=_gcms_appeals,
+            records=_gcms_appeals,
+            joined=(gcms.IrbProceeding,),
             fields={"uci": "uci", "reference_no": "irb_file_no", "filed_on": "filed_on"},
             target_key="source_ref",
             key_format="APL-{}",
@@ -301,7 +334,8 @@ GCMS_TO_NCMS = Interface(
             source_system="gcms",
             target_system="ncms",
             target_table="legal_matter",
-            query=_gcms_prra,
+            records=_gcms_prra,
+            joined=(gcms.PrraApplication,),
             fields={
                 "uci": "uci",
                 "filed_on": "notified_on",
@@ -319,7 +353,8 @@ GCMS_TO_NCMS = Interface(
             source_system="gcms",
             target_system="ncms",
             target_table="travel_doc_info",
-            query=_gcms_travel_documents,
+            records=_gcms_travel_documents,
+            joined=(gcms.TravelDocument,),
             fields={
                 "uci": "uci",
                 "doc_type": "doc_type",

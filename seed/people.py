@@ -52,15 +52,26 @@ class Address:
     postal_code: str
 
 
+#: Address pools by seed, built once per process (Faker is slow; the pools never change).
+_ADDRESS_POOLS: dict[int, dict[str, list[Address]]] = {}
+
+
 class PeoplePool:
     """Seeded pools of names and addresses to draw people from."""
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
         self._names: dict[str, tuple[list[str], list[str], list[str]]] = {}
-        self.addresses: dict[str, list[Address]] = {}
-        for index, province in enumerate(PROVINCE_WEIGHTS):
-            self.addresses[province] = self._address_pool(province, index)
+        # The same seed always draws the same pools: a process that simulates many
+        # days (a DAG run, the tests) builds them once.
+        cached = _ADDRESS_POOLS.get(seed)
+        if cached is None:
+            cached = {
+                province: self._address_pool(province, index)
+                for index, province in enumerate(PROVINCE_WEIGHTS)
+            }
+            _ADDRESS_POOLS[seed] = cached
+        self.addresses: dict[str, list[Address]] = cached
 
     def _faker(self, locale: str, salt: int) -> Faker:
         faker = Faker(locale)

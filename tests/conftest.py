@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,6 +19,7 @@ from casesync.settings import DATABASES, Settings
 from connectors import dialect
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
@@ -143,7 +144,7 @@ def module_world(
 
 
 def system_digests(settings: Settings) -> dict[str, dict[str, str]]:
-    """Content digests of every table of the three systems."""
+    """Content digests of every table of the three systems (capture bookkeeping left out)."""
     from connectors import Connectors
     from connectors.fingerprint import database_digests
 
@@ -156,3 +157,58 @@ def system_digests(settings: Settings) -> dict[str, dict[str, str]]:
         return out
     finally:
         connectors.dispose()
+
+
+def copy_world(settings: Settings, home: Path, backend: str) -> Settings:
+    """A copy of a world's five databases and its simulator state, under `home`."""
+    import shutil
+
+    from casesync.seeding import state_path
+
+    copy = new_settings(home, backend, quarantine_threshold=settings.quarantine_threshold)
+    for name in DATABASES:
+        dialect.copy_database(
+            dialect.normalize_url(settings.url(name)), dialect.normalize_url(copy.url(name))
+        )
+    state = state_path(settings)
+    if state.exists():
+        state_path(copy).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(state, state_path(copy))
+    return copy
+
+
+def type_claim(
+    connectors: Any, number: int, typed_at: dt.datetime, *, outcome: str = "REJ"
+) -> tuple[str, int]:
+    """A clerk types a new RPD claim and its final decision at `typed_at` (file, decision id).
+
+    Ids and file numbers (TB9-9nnnn, 9,000,000 + n) stay clear of a small seeded world's.
+    """
+    from sqlalchemy import insert
+
+    from schemas import nova
+
+    file_number = f"TB9-9{number % 10000:04d}"
+    party_id = decision_id = 9_000_000 + number
+    stamp = {"entered_at": typed_at, "updated_at": typed_at, "entered_by": "CLERK-T"}
+    with connectors.nova.begin() as conn:
+        conn.execute(
+            insert(nova.Party).values(
+                party_id=party_id, uci=f"{number % 10000:04d}-{(number * 7) % 10000:04d}",
+                family_name="Gagnon", given_names="Sam", **stamp,
+            )
+        )  # fmt: skip
+        conn.execute(
+            insert(nova.CaseFile).values(
+                file_number=file_number, division="RPD", proceeding="CLAIM", party_id=party_id,
+                region="T", referred_on=typed_at.date(), status="FN", is_irregular_arrival=False,
+                **stamp,
+            )
+        )  # fmt: skip
+        conn.execute(
+            insert(nova.Decision).values(
+                decision_id=decision_id, file_number=file_number, is_final=True,
+                outcome_code=outcome, decided_on=typed_at.date(), member_id="M1", **stamp,
+            )
+        )  # fmt: skip
+    return file_number, decision_id

@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from schemas import metadata_for
+from schemas.migrate import include_name
 
 config = context.config
 database = config.get_main_option("casesync_database")
@@ -46,6 +47,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Boolean, Integer, String, case, func, insert, literal, select, update
 
 from casesync.database import init_all
-from connectors import Connectors, arrow_io, contract, faults, transfer
+from connectors import Connectors, arrow_io, capture, contract, dialect, faults, transfer
 from schemas import gcms, nova
 from schemas.codes import NOVA_TO_GCMS_OUTCOME
 from schemas.control import AuditLog
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from casesync.settings import Settings
+    from schemas.interfaces import Stream
 
 pytestmark = pytest.mark.integration
 
@@ -78,15 +79,28 @@ def _decisions(connectors: Connectors, count: int) -> None:
         )  # fmt: skip
 
 
+def _extract(
+    connectors: Connectors, stream: Stream, start: dt.datetime, end: dt.datetime
+) -> pa.Table:
+    """A stream's records of [start, end), as a night's first extraction reads them."""
+    with connectors.nova.begin() as conn:
+        through = dialect.advance_epoch(conn)
+    statement = capture.own_statement(stream, capture.Window(start, end, through))
+    assert statement is not None
+    ((records, counted),) = contract.extract(connectors.nova.engine, [(stream, statement)])
+    assert records.num_rows == counted
+    return records
+
+
 def test_an_extraction_reads_every_record_of_the_interval(connectors: Connectors) -> None:
     _decisions(connectors, 50)
     stream = NOVA_TO_GCMS.streams[1]
     start, end = TYPED - dt.timedelta(hours=1), TYPED + dt.timedelta(hours=1)
+    records = _extract(connectors, stream, start, end)
+    outside = _extract(connectors, stream, end, end + dt.timedelta(hours=1))
     with connectors.nova.connect() as conn:
-        records = contract.extract(conn, stream, start, end)
         _, rows = arrow_io.fetch_raw(conn, stream.query())
         fetched = arrow_io.fetch_arrow(conn, stream.query())
-        outside = contract.extract(conn, stream, end, end + dt.timedelta(hours=1))
     assert records.num_rows == len(rows) == 50
     assert outside.num_rows == 0
     assert sorted(records.column("source_key").to_pylist()) == list(range(50))
@@ -115,8 +129,7 @@ def test_a_killed_runs_scratch_files_are_removed_by_the_next_run(
     live = Path(tempfile.gettempdir()) / f"casesync-scratch-{os.getpid()}-live"
     live.mkdir()
     _decisions(connectors, 3)
-    with connectors.nova.connect() as conn:
-        contract.extract(conn, NOVA_TO_GCMS.streams[1], TYPED, TYPED + dt.timedelta(hours=1))
+    _extract(connectors, NOVA_TO_GCMS.streams[1], TYPED, TYPED + dt.timedelta(hours=1))
     if connectors.nova.backend == "sqlite":  # PostgreSQL reads need no scratch files
         assert not orphan.exists()
     assert live.exists()  # a live process's scratch directory is left alone
@@ -171,8 +184,9 @@ def test_audit_rows_are_written_once_per_record_even_with_an_empty_first_stream(
     """The night's first stream (filings) is empty; its decisions are audited once, and a
     rerun after a crash between the audit and the target's commit adds no audit rows."""
     _decisions(connectors, 12)
-    with connectors.nova.begin() as conn:  # the files were filed a night earlier
+    with connectors.nova.begin() as conn:  # the files (and their parties) a night earlier
         conn.execute(update(nova.CaseFile).values(updated_at=TYPED - dt.timedelta(days=1)))
+        conn.execute(update(nova.Party).values(updated_at=TYPED - dt.timedelta(days=1)))
     night = dt.date(2021, 3, 1)
 
     def crash(name: str) -> None:

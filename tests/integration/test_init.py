@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 
 from casesync.database import init_all
 from casesync.settings import DATABASES
-from connectors import Connectors
+from connectors import Connectors, dialect
 from schemas import metadata_for, migrate
 from tests.conftest import settings_env
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from casesync.settings import Settings
 
 pytestmark = pytest.mark.integration
+
+SYSTEMS = ("nova", "gcms", "ncms")
 
 
 def _tables(connectors: Connectors, database: str) -> set[str]:
@@ -47,11 +49,25 @@ def test_init_creates_every_table_of_every_database(settings: Settings) -> None:
     try:
         for database in DATABASES:
             expected = set(metadata_for(database).tables)
+            if database in SYSTEMS:
+                expected.add(dialect.CAPTURE_TABLE)
             assert _tables(connectors, database) == expected, database
         assert {"removal_case", "warrant", "detention_review"} <= _tables(connectors, "ncms")
         assert {"client", "removal_order", "irb_decision"} <= _tables(connectors, "gcms")
         assert {"case_file", "decision"} <= _tables(connectors, "nova")
         assert {"quarantine", "audit_log", "finding"} <= _tables(connectors, "control")
+    finally:
+        connectors.dispose()
+
+
+@pytest.mark.parametrize("database", SYSTEMS)
+def test_every_system_table_has_its_capture_trigger(settings: Settings, database: str) -> None:
+    """A table without the trigger would hide its changes from every interface."""
+    init_all(settings)
+    connectors = Connectors.from_settings(settings)
+    try:
+        with connectors[database].connect() as conn:
+            assert dialect.capture_triggers(conn) == set(metadata_for(database).tables)
     finally:
         connectors.dispose()
 
@@ -73,14 +89,13 @@ def test_migrations_upgrade_from_empty_and_downgrade_to_empty(
     settings: Settings, database: str
 ) -> None:
     connectors = Connectors.from_settings(settings)
-    from connectors import dialect
-
     dialect.ensure_database(connectors[database].url)
     try:
         with connectors[database].begin() as conn:
             migrate.upgrade(database, conn)
             assert migrate.current(conn) == migrate.head(database)
-        assert _tables(connectors, database) == set(metadata_for(database).tables)
+        capture = {dialect.CAPTURE_TABLE} if database in SYSTEMS else set()
+        assert _tables(connectors, database) == set(metadata_for(database).tables) | capture
         with connectors[database].begin() as conn:
             migrate.downgrade(database, conn, "base")
             assert migrate.current(conn) is None
@@ -96,7 +111,9 @@ def test_models_match_migrations(settings: Settings, database: str) -> None:
     connectors = Connectors.from_settings(settings)
     try:
         with connectors[database].connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": migrate.include_name}
+            )
             diff = compare_metadata(context, metadata_for(database))
         assert diff == [], diff
     finally:

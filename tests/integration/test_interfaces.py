@@ -347,7 +347,7 @@ def test_a_tampered_batch_is_refused_and_nothing_applied(
 def test_two_runs_of_the_same_night_never_both_proceed(settings: Settings) -> None:
     _seed(settings, files=800, days=2)
     connectors = Connectors.from_settings(settings)
-    lock = "sync-nova_to_gcms-2020-01-06"
+    lock = "sync-nova_to_gcms"
     with dialect.exclusive_lock(connectors.control.engine, lock, wait=False) as held:
         assert held
         done = subprocess.run(

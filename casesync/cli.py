@@ -512,10 +512,20 @@ def bench_validate_command(
 @explained
 def demo() -> None:
     """Build the demo: seed a world, run its nights through Airflow, validate, score."""
+    import datetime as dt
+    from pathlib import Path
+
     from casesync.orchestrate import demo as run
+    from casesync.report import build_report, latest_report
     from casesync.settings import get_settings
 
-    run(get_settings(), lambda line: console.print(line, markup=False, highlight=False))
+    settings = get_settings()
+    run(settings, lambda line: console.print(line, markup=False, highlight=False))
+    page = latest_report(settings)  # each night's report is built by the nightly DAG
+    if page is not None:  # again, now that the full validation's findings are in
+        night = dt.date.fromisoformat(page.parent.name)
+        page = Path(build_report(settings, night)["report"])
+        console.print(f"Report of the last night: {page}", markup=False, highlight=False)
 
 
 @app.command("airflow")

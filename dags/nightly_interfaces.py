@@ -7,7 +7,9 @@ Runs one night of today's one-way feeds, then checks the night:
 2. **sync_gcms_to_ncms**: travel documents, RPD/RAD decisions, litigation, appeals
    and PRRA into NCMS;
 3. **reconcile_systems**: refresh the reconciliation tables; fail when a feed fell behind;
-4. **validate_night**: the night's validation (findings for analysts, Data Docs).
+4. **validate_night**: the night's validation (findings for analysts, Data Docs);
+5. **build_report**: the analysts' report of the night and its work queue per region
+   (`var/reports/<night>/`).
 
 A run covers [D 02:00, D+1 02:00) America/Toronto (its data interval). Each sync
 writes an immutable batch and loads it idempotently, so a rerun or a backfill of
@@ -63,7 +65,21 @@ def nightly_interfaces() -> None:
 
         return jobs.validate_night(data_interval_start)
 
-    sync_nova_to_gcms() >> sync_gcms_to_ncms() >> reconcile_systems() >> validate_night()
+    @task
+    def build_report(data_interval_start: Any = None) -> dict[str, Any]:
+        """Write the night's analyst report (offline HTML) and its work queues (CSV)."""
+        from casesync import jobs
+        from casesync.report import build_report as write
+
+        return write(jobs.task_settings(), jobs.night_of(data_interval_start))
+
+    (
+        sync_nova_to_gcms()
+        >> sync_gcms_to_ncms()
+        >> reconcile_systems()
+        >> validate_night()
+        >> build_report()
+    )
 
 
 nightly_interfaces()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from casesync.database import require_current
 from casesync.report.masking import mask
 from connectors import Connectors
+from schemas.codes import CBSA_REGIONS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,10 +78,11 @@ def queue_rows(
 
 
 def write_queues(folder: Path, rows: list[dict[str, Any]]) -> dict[str, str]:
-    """One CSV per region (every region with open findings); file names by region."""
+    """One CSV per region (and one for findings on no office's file); file names by region."""
     for old in folder.glob("work-queue-*.csv"):
         old.unlink()
-    by_region: dict[str, list[dict[str, Any]]] = {}
+    # Every region gets its queue, empty when it has nothing to fix tonight.
+    by_region: dict[str, list[dict[str, Any]]] = {region: [] for region in CBSA_REGIONS}
     for row in rows:
         by_region.setdefault(row["region"], []).append(row)
     written = {}

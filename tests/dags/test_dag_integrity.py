@@ -77,12 +77,16 @@ def test_dags_have_tags_owner_retries_and_docs(bag: Any) -> None:
             assert retries >= (0 if dag_id == "replay_night" else 1), (dag_id, task.task_id)
             assert task.doc_md or task.doc, (dag_id, task.task_id)
             first = task.task_id.split("_")[0]
-            assert first in {"sync", "reconcile", "validate", "replay", "advance"}, task.task_id
+            verbs = {"sync", "reconcile", "validate", "build", "replay", "advance"}
+            assert first in verbs, task.task_id
 
 
 def test_nightly_chain_order_and_timetable(bag: Any) -> None:
     dag = bag.dags["nightly_interfaces"]
-    order = ["sync_nova_to_gcms", "sync_gcms_to_ncms", "reconcile_systems", "validate_night"]
+    order = [
+        "sync_nova_to_gcms", "sync_gcms_to_ncms", "reconcile_systems", "validate_night",
+        "build_report",
+    ]  # fmt: skip
     for upstream, downstream in itertools.pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids
     timetable = dag.timetable

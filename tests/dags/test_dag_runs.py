@@ -102,6 +102,8 @@ def test_dag_test_runs_one_night_end_to_end(settings: Settings) -> None:
         connectors.dispose()
     assert sorted(runs) == [("gcms_to_ncms", "succeeded"), ("nova_to_gcms", "succeeded")]
     assert validated == findings
+    report = settings.reports_dir / night.isoformat()
+    assert (report / "index.html").is_file() and list(report.glob("work-queue-*.csv"))
     missing = [d for d in typed if f"N{d}" not in fed]
     assert len(missing) <= 2, missing  # at most a planted defect or two wait in quarantine
 

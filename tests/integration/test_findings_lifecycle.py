@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, text, update
 
 from casesync.validation import ValidationFailed, validate
 from connectors import Connectors
-from expectations.findings import Observation, derive
+from expectations.finding_cycle import Observation, derive
 from schemas import metadata_for
 from schemas.control import Finding, ValidationRun
 from tests.integration.test_report_world import START, night, planted_world, typed_in

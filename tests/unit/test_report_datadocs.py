@@ -68,3 +68,13 @@ def test_pages_are_rewritten_to_the_vendored_files(tmp_path: Path) -> None:
     assert 'href="../../../static/images/favicon.ico"' in page
     assert 'src="../../../static/vendor/jquery-3.7.1/dist/jquery.min.js"' in page
     assert (site / "static" / "vendor" / "jquery-3.7.1" / "dist" / "jquery.min.js").is_file()
+
+
+def test_gx_analytics_are_off(tmp_path: Path) -> None:
+    import os
+
+    from expectations.gx import make_context
+
+    context = make_context(tmp_path / "docs")
+    assert context.config.analytics_enabled is False
+    assert os.environ["GX_ANALYTICS_ENABLED"] == "False"

@@ -49,7 +49,7 @@ SCREENSHOTS = SCREENSHOTS_DIR
 @pytest.fixture(scope="module")
 def world(module_world: Callable[..., Settings]) -> Settings:
     settings = module_world()
-    planted_world(settings, days=DAYS)
+    planted_world(settings, days=DAYS + 1, synced=DAYS)  # the last day is the next night's
     for offset in range(DAYS - 1):
         validate(settings, night=night(offset), engine="sql")
     _plant_personal_findings(settings)

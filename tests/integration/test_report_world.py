@@ -34,9 +34,17 @@ def typed_in(offset: int, minutes: int = 60) -> dt.datetime:
 
 
 def planted_world(
-    settings: Settings, *, files: int = 400, days: int = 6, per_night: int = 4
+    settings: Settings,
+    *,
+    files: int = 400,
+    days: int = 6,
+    per_night: int = 4,
+    synced: int | None = None,
 ) -> None:
-    """Seed, plant blanks typed in each night (client given names, case priorities), sync."""
+    """Seed, plant blanks typed in each night (client given names, case priorities), sync.
+
+    `synced` nights are run (default: every simulated day), the rest left for the test.
+    """
     seed(
         settings,
         parse_options(
@@ -89,4 +97,4 @@ def planted_world(
                 )
     finally:
         connectors.dispose()
-    nightly(settings, START, night(days - 1))
+    nightly(settings, START, night((days if synced is None else synced) - 1))

@@ -57,6 +57,7 @@ def init_database(connectors: Connectors, database: str) -> InitResult:
         created = dialect.ensure_database(connector.url)
         with connector.begin() as conn:
             before = migrate.current(conn)
+            _CURRENT.discard(connectors.url(database))
             migrate.upgrade(database, conn)
             after = migrate.current(conn)
     except (DBAPIError, OSError, ArgumentError, NoSuchModuleError, ValueError) as exc:
@@ -78,10 +79,20 @@ def init_all(settings: Settings) -> list[InitResult]:
         connectors.dispose()
 
 
+#: Databases this process found at the newest revision (by URL): checked once, not per night.
+_CURRENT: set[str] = set()
+
+
 def require_current(connectors: Connectors, databases: tuple[str, ...] | list[str]) -> None:
-    """Refuse to work on a database that is unreachable or not migrated to the newest revision."""
+    """Refuse to work on a database that is unreachable or not migrated to the newest revision.
+
+    A database found current is remembered for the rest of the process (a
+    migration run here forgets it): its revision cannot go back under a run.
+    """
     for database in databases:
         shown = connectors.url(database)
+        if shown in _CURRENT:
+            continue
         try:
             with connectors[database].connect() as conn:
                 revision = migrate.current(conn)
@@ -95,3 +106,4 @@ def require_current(connectors: Connectors, databases: tuple[str, ...] | list[st
             raise DatabaseUnavailable(
                 database, shown, f"{state}; run `casesync init` (or seed) first"
             )
+        _CURRENT.add(shown)

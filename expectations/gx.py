@@ -43,7 +43,15 @@ _ALL = 100_000_000
 
 
 def _render(conn_dialect: Any, statement: Any) -> str:
-    return str(statement.compile(dialect=conn_dialect, compile_kwargs={"literal_binds": True}))
+    """A rule's query as SQL text for GX, which runs it through `sa.text()`.
+
+    `sa.text()` escapes a literal % for a pyformat driver (psycopg) itself: the
+    compiler's own escaping is undone here, or the driver would see it twice.
+    """
+    sql = str(statement.compile(dialect=conn_dialect, compile_kwargs={"literal_binds": True}))
+    if conn_dialect.paramstyle in ("pyformat", "format"):
+        sql = sql.replace("%%", "%")
+    return sql
 
 
 def _expectation_classes() -> tuple[Any, Any]:

@@ -104,6 +104,7 @@ def test_a_backfilled_night_is_seen_by_the_reconciliation(
     world: Settings, connectors: Connectors
 ) -> None:
     file_number, decision_id = type_claim(connectors, 1, _typed_in(_night(2)))
+    type_claim(connectors, 11, _typed_in(_night(3)))  # the later night loads rows of its own
     _run(world, 0, 1, 3)  # night 2 skipped
     assert _lag(connectors, _night(3)).get("nova_to_gcms", 0) >= 1
     _run(world, 2)  # the backfill
@@ -309,14 +310,18 @@ def test_a_replay_that_restores_a_record_is_audited(
 
 
 def test_a_literal_percent_reaches_the_database_once(connectors: Connectors) -> None:
+    from sqlalchemy import literal
+
     with connectors.nova.connect() as conn:
-        _, rows = arrow_io.fetch_raw(
+        _, rows = arrow_io.fetch_raw(conn, select(literal("5%").label("share")))
+        _, like = arrow_io.fetch_raw(
             conn, select(nova.CaseFile.file_number).where(nova.CaseFile.file_number.like("T%"))
         )
         expected = conn.execute(
             select(func.count()).where(nova.CaseFile.file_number.like("T%"))
         ).scalar()
-    assert len(rows) == expected > 0
+    assert rows == [("5%",)]
+    assert len(like) == expected > 0
 
 
 def test_a_read_does_not_wait_for_a_writer(connectors: Connectors) -> None:
@@ -388,3 +393,62 @@ def test_a_night_after_the_world_is_refused(world: Settings) -> None:
 
     with pytest.raises(BadInput, match="after the world's last simulated day"):
         run_night(world, _night(DAYS))
+
+
+def test_a_rule_query_with_a_literal_percent_matches_it_once(connectors: Connectors) -> None:
+    """GX runs a rule's SQL through sa.text(): the % of a literal must reach the driver once."""
+    from sqlalchemy import literal, text
+
+    from expectations.gx import _render
+
+    engine = connectors.nova.engine
+    query = select(literal("5%").label("share")).where(literal("5%") == "5%")
+    with engine.connect() as conn:
+        rows = conn.execute(text(_render(engine.dialect, query))).all()
+    assert rows == [("5%",)]
+
+
+def test_every_stream_of_a_night_is_read_from_one_snapshot(
+    world: Settings, connectors: Connectors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change committed between two streams' reads is in neither (the next run carries it)."""
+    from sqlalchemy import event
+
+    engine = connectors.nova.engine
+    parties = select(nova.Party.party_id)
+    commits: list[int] = []
+
+    def commit_elsewhere() -> None:
+        if commits:
+            return
+        commits.append(1)
+        other = Connectors.from_settings(world)
+        try:
+            type_claim(other, 77, _typed_in(_night(1)))
+        finally:
+            other.dispose()
+
+    if engine.dialect.name == "sqlite":
+        real = engine.raw_connection
+
+        class Driver:
+            def __init__(self) -> None:
+                self._connection = real()
+
+            def execute(self, sql: str, *args: Any) -> Any:
+                result = self._connection.execute(sql, *args)
+                if sql.startswith("CREATE TABLE"):
+                    commit_elsewhere()
+                return result
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._connection, name)
+
+        monkeypatch.setattr(engine, "raw_connection", Driver)
+    else:
+        event.listen(engine, "after_cursor_execute", lambda *_: commit_elsewhere())
+    first, second = arrow_io.read_snapshot(engine, [(parties, {}), (parties, {})])
+    assert commits == [1]
+    assert first.counted == second.counted
+    with connectors.nova.connect() as conn:
+        assert len(conn.execute(parties).all()) == first.counted + 1

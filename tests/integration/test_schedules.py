@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 START = dt.date(2020, 1, 6)
-DAYS = 4
+DAYS = 3
 CHUNKS = 10
 SCHEDULES = int(os.environ.get("CASESYNC_SCHEDULES", "100" if BACKEND == "sqlite" else "25"))
 #: Schedules whose findings are compared too (a full validation is the slow part).
@@ -86,6 +86,8 @@ def carried_columns() -> list[Carried]:
         for stream in interface.streams:
             for column in stream.records().selected_columns:
                 if column.name == "source_key" or not hasattr(column, "table"):
+                    continue
+                if column.primary_key:  # a record's identity: a new key is a new record
                     continue
                 table = column.table.name
                 owner = (interface.source_system, table)
@@ -125,6 +127,7 @@ class Schedule:
     def __post_init__(self) -> None:
         self.rng = random.Random(1_000_003 * self.number + 17)
         self.settings = copy_world(self.base, self.home / "schedule", self.backend)
+        self.connectors = Connectors.from_settings(self.settings)
         self.last = START + dt.timedelta(days=DAYS - 1)
 
     # ------------------------------------------------------------ what the sources see
@@ -132,13 +135,13 @@ class Schedule:
     def change(self, kind: str, *args: Any) -> None:
         """A source change: applied here, and recorded to be applied to the oracle."""
         self.changes.append((kind, args))
-        apply_change(self.settings, kind, args)
+        apply_change(self.settings, self.connectors, kind, args)
         self.done.append(f"{kind}{args}")
 
     def correct(self) -> None:
         carried = COLUMNS[(self.number * 7 + self.serial) % len(COLUMNS)]
         self.serial += 1
-        choice = pick_correction(self.settings, carried, self.rng)
+        choice = pick_correction(self.connectors, carried, self.rng)
         if choice is None:
             return
         key_column, key, value = choice
@@ -173,45 +176,46 @@ class Schedule:
     def run(self, night: dt.date | None = None) -> None:
         night = night or START + dt.timedelta(days=self.rng.randint(0, (self.last - START).days))
         self.done.append(f"run {night}")
-        run_night(self.settings, night)
+        run_night(self.settings, night, connectors=self.connectors)
 
     def replay(self) -> None:
-        nights = batched_nights(self.settings)
-        if not nights:
+        stored = batched_nights(self.connectors)
+        if not stored:
             return
-        night, dry = self.rng.choice(nights), self.rng.random() < 0.5
-        self.done.append(f"replay {night} dry={dry}")
-        run_night(self.settings, night, replay=True, dry_run=dry)
+        (interface, night), dry = self.rng.choice(stored), self.rng.random() < 0.5
+        self.done.append(f"replay {interface} {night} dry={dry}")
+        run_night(
+            self.settings, night, interface=interface, replay=True, dry_run=dry,
+            connectors=self.connectors,
+        )  # fmt: skip
 
     def kill(self) -> None:
         point = faults.POINTS[(self.number + self.serial) % len(faults.POINTS)]
         self.serial += 1
         night = START + dt.timedelta(days=self.rng.randint(0, (self.last - START).days))
         self.done.append(f"kill {night} at {point}")
+        self.connectors.dispose()  # the child opens its own connections
         code = in_child(_run_with_fault, self.settings, night, point)
         assert code in (-9, 0), code
 
     def blocked(self) -> None:
         night = START + dt.timedelta(days=self.rng.randint(0, (self.last - START).days))
         self.done.append(f"blocked check {night}")
-        connectors = Connectors.from_settings(self.settings)
-        try:
-            for interface in active_interfaces(self.settings):
-                with pytest.raises(PipelineCheckFailed):
-                    transfer.run_interface(
-                        connectors, self.settings.batch_dir, interface, night, check=_fails
-                    )
-        finally:
-            connectors.dispose()
+        for interface in active_interfaces(self.settings):
+            with pytest.raises(PipelineCheckFailed):
+                transfer.run_interface(
+                    self.connectors, self.settings.batch_dir, interface, night, check=_fails
+                )
 
     def at_once(self) -> None:
         night = START + dt.timedelta(days=self.rng.randint(0, (self.last - START).days))
         self.done.append(f"two runs of {night} at once")
+        self.connectors.dispose()
         context = multiprocessing.get_context("fork")
         child = context.Process(target=_run_quietly, args=(self.settings, night))
         child.start()
         with contextlib.suppress(RunInProgress):  # the child may hold the lock
-            run_night(self.settings, night)
+            run_night(self.settings, night, connectors=self.connectors)
         child.join(300)
         assert child.exitcode == 0, child.exitcode
 
@@ -225,7 +229,8 @@ class Schedule:
         self.correct()
         self.late_entry()
         for offset in range((self.last - START).days + 1):  # the operator catches up
-            run_night(self.settings, START + dt.timedelta(days=offset))
+            run_night(self.settings, START + dt.timedelta(days=offset), connectors=self.connectors)
+        self.connectors.dispose()
 
 
 def _fails(result: transfer.RunResult) -> None:
@@ -253,28 +258,26 @@ def in_child(target: Callable[..., None], *args: Any) -> int | None:
 # ---------------------------------------------------------------- source changes
 
 
-def apply_change(settings: Settings, kind: str, args: tuple[Any, ...]) -> None:
+def apply_change(
+    settings: Settings, connectors: Connectors, kind: str, args: tuple[Any, ...]
+) -> None:
     """Apply one recorded source change to a world (the schedule's, then the oracle's)."""
     if kind == "simulate":
         simulate(settings, args[0])
         return
-    connectors = Connectors.from_settings(settings)
-    try:
-        if kind == "update":
-            system, table_name, key_column, key, column, value, typed = args
-            table = metadata_for(system).tables[table_name]
-            with connectors[system].begin() as conn:
-                conn.execute(
-                    update(table)
-                    .where(table.c[key_column] == key)
-                    .values({column: value, "updated_at": typed})
-                )
-        elif kind == "claim":
-            type_claim(connectors, *args)
-        elif kind == "clone":
-            _clone(connectors, *args)
-    finally:
-        connectors.dispose()
+    if kind == "update":
+        system, table_name, key_column, key, column, value, typed = args
+        table = metadata_for(system).tables[table_name]
+        with connectors[system].begin() as conn:
+            conn.execute(
+                update(table)
+                .where(table.c[key_column] == key)
+                .values({column: value, "updated_at": typed})
+            )
+    elif kind == "claim":
+        type_claim(connectors, *args)
+    elif kind == "clone":
+        _clone(connectors, *args)
 
 
 def _clone(connectors: Connectors, table_name: str, key: int, typed: dt.datetime) -> None:
@@ -291,19 +294,15 @@ def _clone(connectors: Connectors, table_name: str, key: int, typed: dt.datetime
 
 
 def pick_correction(
-    settings: Settings, carried: Carried, rng: random.Random
+    connectors: Connectors, carried: Carried, rng: random.Random
 ) -> tuple[str, Any, Any] | None:
     """A record in the stream's scope and a new, valid value for one of its columns."""
     stream = next(s for i in INTERFACES.values() for s in i.streams if s.name == carried.stream)
     table = metadata_for(carried.system).tables[carried.table]
     (pk,) = table.primary_key.columns
     query = stream.records().with_only_columns(pk, table.c[carried.column]).distinct()
-    connectors = Connectors.from_settings(settings)
-    try:
-        with connectors[carried.system].connect() as conn:
-            rows = [tuple(r) for r in conn.execute(query.order_by(pk))]
-    finally:
-        connectors.dispose()
+    with connectors[carried.system].connect() as conn:
+        rows = [tuple(r) for r in conn.execute(query.order_by(pk))]
     if not rows:
         return None
     key, current = rng.choice(rows)
@@ -319,22 +318,24 @@ def pick_correction(
 # ---------------------------------------------------------------- what must hold
 
 
-def batched_nights(settings: Settings) -> list[dt.date]:
-    connectors = Connectors.from_settings(settings)
-    try:
-        with connectors.control.connect() as conn:
-            return sorted(set(conn.execute(select(Batch.night).distinct()).scalars()))
-    finally:
-        connectors.dispose()
+def batched_nights(connectors: Connectors) -> list[tuple[str, dt.date]]:
+    """(interface, night) of every stored batch."""
+    with connectors.control.connect() as conn:
+        rows = conn.execute(select(Batch.interface, Batch.night).distinct())
+        return sorted((interface, night) for interface, night in rows)
 
 
 def oracle(schedule: Schedule) -> Settings:
     """The same source changes on a fresh copy, then every night once, in order."""
     clean = copy_world(schedule.base, schedule.home / "oracle", schedule.backend)
-    for kind, args in schedule.changes:
-        apply_change(clean, kind, args)
-    for offset in range((schedule.last - START).days + 1):
-        run_night(clean, START + dt.timedelta(days=offset))
+    connectors = Connectors.from_settings(clean)
+    try:
+        for kind, args in schedule.changes:
+            apply_change(clean, connectors, kind, args)
+        for offset in range((schedule.last - START).days + 1):
+            run_night(clean, START + dt.timedelta(days=offset), connectors=connectors)
+    finally:
+        connectors.dispose()
     return clean
 
 

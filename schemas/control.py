@@ -130,7 +130,10 @@ class Quarantine(ControlBase):
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)  # the record as received, JSON
 
-    __table_args__ = (UniqueConstraint("batch_id", "stream", "record_key", "rule"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "stream", "record_key", "rule"),
+        Index("ix_quarantine_record_key", "record_key"),
+    )
 
 
 class AuditLog(ControlBase):
@@ -153,7 +156,10 @@ class AuditLog(ControlBase):
     #: (a rerun or replay) that inserted or changed the record again.
     run_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_audit_log_batch_id_stream", "batch_id", "stream"),)
+    __table_args__ = (
+        Index("ix_audit_log_batch_id_stream", "batch_id", "stream"),
+        Index("ix_audit_log_record_key", "record_key"),  # casesync trace
+    )
 
 
 class Conflict(ControlBase):

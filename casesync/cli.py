@@ -316,6 +316,52 @@ def _replay_summary(results: list[Any]) -> None:
 
 @app.command()
 @explained
+def trace(
+    key: Annotated[str, typer.Argument(help="A record's key: N5000003, TB1-00012, LIT-6000001.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the trace as JSON.")] = False,
+) -> None:
+    """What happened to one record: its copies, each batch and run, quarantine, findings."""
+    from casesync.settings import get_settings
+    from casesync.trace import trace as run
+
+    _emit(run(get_settings(), key), as_json, _trace_summary)
+
+
+def _trace_summary(result: dict[str, Any]) -> None:
+    console.print(f"record {result['key']}", markup=False, highlight=False)
+    for where, values in result["copies"].items():
+        shown = ", ".join(f"{k}={v}" for k, v in values.items())
+        console.print(f"  now in {where}: {shown}", markup=False, highlight=False)
+    for step in result["carried"]:
+        changed = "; ".join(
+            f"{k} {c['before']!r} -> {c['after']!r}" for k, c in step["changed"].items()
+        )
+        console.print(
+            f"  {step['batch_applied_at'] or 'not applied'}  {step['interface']}/{step['stream']} "
+            f"night {step['night']} batch {step['batch']}: {step['action']} "
+            f"(run {step['run']} {step['run_kind'] or ''})" + (f": {changed}" if changed else ""),
+            markup=False, highlight=False,
+        )  # fmt: skip
+    for entry in result["quarantine"]:
+        console.print(
+            f"  quarantined by {entry['batch_id']} ({entry['stream']}): {entry['rule']}: "
+            f"{entry['reason']}",
+            markup=False, highlight=False,
+        )  # fmt: skip
+    for finding in result["findings"]:
+        console.print(
+            f"  finding {finding['rule']} on {finding['system']}.{finding['table_name']} "
+            f"({finding['scope']}): {finding['state']}, first seen {finding['first_seen_on']}, "
+            f"last seen {finding['last_seen_on']}"
+            + (f", resolved {finding['resolved_on']}" if finding["resolved_on"] else ""),
+            markup=False, highlight=False,
+        )  # fmt: skip
+    for conflict in result["conflicts"]:
+        console.print(f"  conflict {conflict}", markup=False, highlight=False)
+
+
+@app.command()
+@explained
 def validate(
     night: Annotated[
         str | None, typer.Option(help="Validate this night's changes, YYYY-MM-DD.")

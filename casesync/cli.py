@@ -47,8 +47,11 @@ def explained(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except CasesyncError as exc:
-            name = command.__name__.removesuffix("_command")
-            err_console.print(f"casesync {name}: {exc}", markup=False)
+            from typer._click.globals import get_current_context  # typer's own click
+
+            context = get_current_context(silent=True)
+            name = context.command_path if context else "casesync"
+            err_console.print(f"{name}: {exc}", markup=False)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -71,12 +74,17 @@ def root(
 
 @app.command()
 @explained
-def init() -> None:
+def init(
+    create_databases: Annotated[
+        bool,
+        typer.Option(help="Create PostgreSQL databases that do not exist yet (else refused)."),
+    ] = False,
+) -> None:
     """Create or upgrade the five databases (nova, gcms, ncms, control, ground_truth)."""
     from casesync.database import init_all
     from casesync.settings import get_settings
 
-    for result in init_all(get_settings()):
+    for result in init_all(get_settings(), create_databases=create_databases):
         console.print(result.describe(), markup=False, highlight=False)
 
 
@@ -143,6 +151,10 @@ def seed_command(
     replace: Annotated[
         bool, typer.Option(help="Discard a world already in the databases.")
     ] = False,
+    create_databases: Annotated[
+        bool,
+        typer.Option(help="Create PostgreSQL databases that do not exist yet (else refused)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Seed a synthetic NOVA/GCMS/NCMS world: back-filled history, then DAYS simulated days."""
@@ -160,7 +172,10 @@ def seed_command(
         mode=settings.interop_mode.value,
     )
     with progress_bar(sys.stderr.isatty()) as progress:
-        result = run_seed(settings, options, replace=replace, progress=progress)
+        result = run_seed(
+            settings, options, replace=replace, progress=progress,
+            create_databases=create_databases,
+        )  # fmt: skip
     _emit(result, as_json, _seed_summary)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from casesync.errors import DatabaseUnavailable
+from casesync.errors import CasesyncError, DatabaseUnavailable
 from casesync.settings import DATABASES
 from connectors import Connectors, dialect
 from schemas import migrate
@@ -42,18 +42,55 @@ class InitResult:
         return f"{self.database:<13} {action:<26} revision {self.to_revision}  {self.url}"
 
 
-def _problem(exc: BaseException) -> str:
-    """The first line of a driver error, without SQLAlchemy's wrapping."""
+def _problem(exc: BaseException, url: str | None = None) -> str:
+    """The first line of a driver error, without SQLAlchemy's wrapping (and what to do)."""
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip().splitlines()
-    return text[0] if text else type(original).__name__
+    problem = text[0] if text else type(original).__name__
+    if "unable to open database file" in problem or "readonly database" in problem:
+        problem += f"; {_writable(url)}"
+    return problem
 
 
-def init_database(connectors: Connectors, database: str) -> InitResult:
-    """Create (if needed) and upgrade one database to the newest revision."""
+def _writable(url: str | None) -> str:
+    """Why a SQLite file cannot be opened or written: its directory, or the file itself."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database if url else None
+    if not database:
+        return "check the database URL"
+    path = Path(database)
+    if not path.parent.exists():
+        return f"the directory {path.parent} does not exist (check CASESYNC_HOME)"
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"{path.parent} is read-only: point CASESYNC_HOME at a writable directory"
+    return f"check that {path} is a SQLite database"
+
+
+def init_database(connectors: Connectors, database: str, *, create: bool = True) -> InitResult:
+    """Create (if needed and `create`) and upgrade one database to the newest revision.
+
+    Without `create` a missing PostgreSQL database is refused: a typo in a URL
+    must not make a new, empty database. SQLite files (the embedded default,
+    under CASESYNC_HOME) are always created.
+    """
     shown = connectors.url(database)
     try:
         connector = connectors[database]
+        if (
+            not create
+            and connector.backend != "sqlite"
+            and not dialect.database_exists(connector.url)
+        ):
+            raise DatabaseUnavailable(
+                database, shown,
+                "does not exist on the server (a typo in the URL?); check "
+                f"CASESYNC_{database.upper()}_URL, or create it with "
+                "`casesync init --create-databases`",
+            )  # fmt: skip
         created = dialect.ensure_database(connector.url)
         with connector.begin() as conn:
             before = migrate.current(conn)
@@ -61,7 +98,9 @@ def init_database(connectors: Connectors, database: str) -> InitResult:
             migrate.upgrade(database, conn)
             after = migrate.current(conn)
     except (DBAPIError, OSError, ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise DatabaseUnavailable(database, shown, _problem(exc)) from exc
+        raise DatabaseUnavailable(database, shown, _problem(exc, connectors.url(database))) from exc
+    except DatabaseUnavailable:
+        raise
     except Exception as exc:  # psycopg errors raised outside SQLAlchemy
         if type(exc).__module__.startswith("psycopg"):
             raise DatabaseUnavailable(database, shown, _problem(exc)) from exc
@@ -69,12 +108,18 @@ def init_database(connectors: Connectors, database: str) -> InitResult:
     return InitResult(database, shown, created, before, after)
 
 
-def init_all(settings: Settings) -> list[InitResult]:
-    """Create or upgrade all five databases; idempotent."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+def init_all(settings: Settings, *, create_databases: bool = True) -> list[InitResult]:
+    """Create or upgrade all five databases; idempotent (see init_database for `create`)."""
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CasesyncError(
+            f"cannot create the casesync home {settings.home}: {exc.strerror}; "
+            "point CASESYNC_HOME at a writable directory"
+        ) from None
     connectors = Connectors.from_settings(settings)
     try:
-        return [init_database(connectors, name) for name in DATABASES]
+        return [init_database(connectors, name, create=create_databases) for name in DATABASES]
     finally:
         connectors.dispose()
 
@@ -97,8 +142,8 @@ def require_current(connectors: Connectors, databases: tuple[str, ...] | list[st
             with connectors[database].connect() as conn:
                 revision = migrate.current(conn)
         except (DBAPIError, OSError, ArgumentError, NoSuchModuleError, ValueError) as exc:
-            problem = _problem(exc)
-            if "does not exist" in problem:
+            problem = _problem(exc, shown)
+            if 'database "' in problem and "does not exist" in problem:
                 problem += "; run `casesync init` (or seed) first"
             raise DatabaseUnavailable(database, shown, problem) from exc
         if revision != migrate.head(database):

@@ -6,12 +6,13 @@ import dataclasses
 import datetime as dt
 import gc
 import json
+import os
 import shutil
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select
 
-from casesync.database import init_all
+from casesync.database import init_all, require_current
 from casesync.errors import BadInput, CasesyncError
 from connectors import Connectors
 from connectors.bulk import DatabaseSink
@@ -97,9 +98,10 @@ def seed(
     *,
     replace: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    create_databases: bool = True,
 ) -> dict[str, Any]:
-    """Create the databases if needed, then write a new world into them."""
-    init_all(settings)
+    """Create the databases if needed (see init_all), then write a new world into them."""
+    init_all(settings, create_databases=create_databases)
     connectors = Connectors.from_settings(settings)
     try:
         if world_exists(connectors):
@@ -160,9 +162,15 @@ def simulate(settings: Settings, days: int) -> dict[str, Any]:
     path = state_path(settings)
     if not path.exists():
         raise CasesyncError(f"no world to advance: {path} is missing; run casesync seed first")
+    if not os.access(path.parent, os.W_OK):
+        raise CasesyncError(
+            f"{path.parent} is read-only: the advanced world could not be kept; "
+            "point CASESYNC_HOME at a writable directory (nothing was done)"
+        )
     world = simulator.load(path)
     connectors = Connectors.from_settings(settings)
     try:
+        require_current(connectors, WORLD_DATABASES)
         sink = DatabaseSink(connectors)
         result = simulator.continue_world(world, sink, days)
         _analyze(connectors, light=True)

@@ -10,7 +10,7 @@ from casesync.database import require_current
 from casesync.errors import BadInput, PipelineCheckFailed
 from casesync.settings import DATABASES, InteropMode
 from connectors import Connectors, transfer
-from schemas.interfaces import INTERFACES
+from schemas.two_way import ALL_INTERFACES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,12 +29,14 @@ TWO_WAY_NOT_BUILT = (
     "removal information and R240(3) departures to GCMS, and in that mode the simulated "
     "officers stop re-keying them, so they would be lost; use one_way (nothing was done)"
 )
+#: True once two_way works end to end; until then the mode is refused (TWO_WAY_NOT_BUILT).
+TWO_WAY_READY = False
 
 
 def require_supported_mode(mode: InteropMode | str) -> None:
     """Refuse a mode whose interfaces do not exist yet (BadInput, naming what would be lost)."""
-    if InteropMode(mode) is InteropMode.TWO_WAY and not any(
-        interface.two_way_only for interface in INTERFACES.values()
+    if InteropMode(mode) is InteropMode.TWO_WAY and not (
+        TWO_WAY_READY and any(i.two_way_only for i in ALL_INTERFACES.values())
     ):
         raise BadInput(TWO_WAY_NOT_BUILT)
 
@@ -44,7 +46,7 @@ def active_interfaces(settings: Settings) -> list[Interface]:
     require_supported_mode(settings.interop_mode)
     return [
         interface
-        for interface in INTERFACES.values()
+        for interface in ALL_INTERFACES.values()
         if not interface.two_way_only or settings.interop_mode is InteropMode.TWO_WAY
     ]
 
@@ -60,10 +62,14 @@ def interface_named(settings: Settings, name: str) -> Interface:
 
 
 def parse_night(text: str, option: str = "--night") -> dt.date:
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise BadInput(f"{option} must be a date written YYYY-MM-DD (got {text!r})")
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"{option} must be a date written YYYY-MM-DD (got {text!r})") from None
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise BadInput(f"{option} {text!r} is not a date on the calendar ({exc})") from None
 
 
 def run_night(
@@ -92,7 +98,7 @@ def run_night(
         return [
             transfer.run_interface(
                 connectors, settings.batch_dir, item, night, replay=replay, dry_run=dry_run,
-                check=checks,
+                check=checks, two_way=settings.interop_mode is InteropMode.TWO_WAY,
             )
             for item in chosen
         ]  # fmt: skip

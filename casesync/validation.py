@@ -154,7 +154,14 @@ def validate(
 
 def score(settings: Settings, *, scope: str | None = None) -> dict[str, Any]:
     """Findings against the planted defects, per class."""
+    import re
+
+    from casesync.errors import BadInput
     from expectations.scoring import score as compute
+
+    day = r"\d{4}-\d{2}-\d{2}"
+    if scope is not None and not re.fullmatch(rf"full(:{day})?|night:{day}", scope):
+        raise BadInput(f"--scope must be full, full:YYYY-MM-DD or night:YYYY-MM-DD (got {scope!r})")
 
     connectors = Connectors.from_settings(settings)
     try:

@@ -91,6 +91,21 @@ def ensure_database(url: str | URL) -> bool:
         return True
 
 
+def database_exists(url: str | URL) -> bool:
+    """True when the database exists (a SQLite file, or a database on the PostgreSQL server)."""
+    parsed = make_url(url)
+    if backend(parsed) == "sqlite":
+        return (
+            not parsed.database or parsed.database == ":memory:" or Path(parsed.database).exists()
+        )
+    import psycopg
+
+    dsn, name = _maintenance(parsed)
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return found is not None
+
+
 def drop_database(url: str | URL) -> None:
     """Drop the database (tests and `--replace` only)."""
     parsed = make_url(url)
@@ -436,26 +451,15 @@ def capture_install(conn: Connection, tables: list[str]) -> None:
     transaction and holds that lock to commit, so a reader moving the epoch on
     waits for every writer still stamping the old one.
     """
-    current = f"(SELECT epoch FROM {CAPTURE_TABLE} WHERE id = 1)"
     conn.exec_driver_sql(
         f"CREATE TABLE {CAPTURE_TABLE} (id INTEGER PRIMARY KEY, epoch BIGINT NOT NULL)"
     )
     conn.exec_driver_sql(f"INSERT INTO {CAPTURE_TABLE} (id, epoch) VALUES (1, 2)")
     for table in tables:
         conn.exec_driver_sql(f'UPDATE "{table}" SET change_epoch = 1')
-    if conn.dialect.name == "sqlite":
-        for table in tables:
-            for name, event_name in zip(
-                _capture_trigger_names(table), ("INSERT", "UPDATE"), strict=True
-            ):
-                conn.exec_driver_sql(
-                    f'CREATE TRIGGER "{name}" AFTER {event_name} ON "{table}" '
-                    f"WHEN NEW.change_epoch IS NOT {current} BEGIN "
-                    f'UPDATE "{table}" SET change_epoch = {current} WHERE rowid = NEW.rowid; END'
-                )
-        return
-    conn.exec_driver_sql(
-        """
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(
+            """
         CREATE FUNCTION capture_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
             current_epoch text := current_setting('casesync.capture_epoch', true);
@@ -468,7 +472,24 @@ def capture_install(conn: Connection, tables: list[str]) -> None:
             RETURN NEW;
         END $$
         """
-    )
+        )
+    capture_add(conn, tables)
+
+
+def capture_add(conn: Connection, tables: list[str]) -> None:
+    """The capture trigger on tables a later migration creates (the epoch exists already)."""
+    current = f"(SELECT epoch FROM {CAPTURE_TABLE} WHERE id = 1)"
+    if conn.dialect.name == "sqlite":
+        for table in tables:
+            for name, event_name in zip(
+                _capture_trigger_names(table), ("INSERT", "UPDATE"), strict=True
+            ):
+                conn.exec_driver_sql(
+                    f'CREATE TRIGGER "{name}" AFTER {event_name} ON "{table}" '
+                    f"WHEN NEW.change_epoch IS NOT {current} BEGIN "
+                    f'UPDATE "{table}" SET change_epoch = {current} WHERE rowid = NEW.rowid; END'
+                )
+        return
     for table in tables:
         name = _capture_trigger_names(table)[0]
         conn.exec_driver_sql(
@@ -477,14 +498,19 @@ def capture_install(conn: Connection, tables: list[str]) -> None:
         )
 
 
-def capture_remove(conn: Connection, tables: list[str]) -> None:
-    """Undo capture_install (the downgrade)."""
+def capture_drop(conn: Connection, tables: list[str]) -> None:
+    """Undo capture_add (a later migration's downgrade)."""
     for table in tables:
         for name in _capture_trigger_names(table):
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
             else:
                 conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"')
+
+
+def capture_remove(conn: Connection, tables: list[str]) -> None:
+    """Undo capture_install (the downgrade)."""
+    capture_drop(conn, tables)
     if conn.dialect.name != "sqlite":
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS capture_stamp()")
     conn.exec_driver_sql(f"DROP TABLE {CAPTURE_TABLE}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import and_, case, false, func, insert, literal, or_, select
 
-from connectors import arrow_io, contract, dialect, faults
+from connectors import arrow_io, conflicts, contract, dialect, faults
 from schemas import metadata_for
 from schemas.control import AuditLog, Quarantine
 from schemas.errors import PipelineCheckFailed
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from connectors import Connectors
     from connectors.base import Connector
+    from connectors.conflicts import Held
     from schemas.interfaces import Interface, Stream
 
 #: Columns the feed never compares (bookkeeping), and those it writes on insert only.
@@ -58,11 +59,16 @@ class StreamResult:
     unchanged: int = 0
     older: int = 0  # records older than the target's version: not applied
     quarantined: int = 0
+    #: Two-way: changes to target-owned fields held back (conflicts), and those newly queued.
+    held: int = 0
+    conflicts: int = 0
     diff: list[dict[str, Any]] = field(default_factory=list)  # dry runs only
     actions: dict[str, str] = field(default_factory=dict, repr=False)  # key -> action
+    holds: list[Held] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        shown = {k: v for k, v in vars(self).items() if k not in ("actions", "diff")}
+        hidden = ("actions", "diff", "holds")
+        shown = {k: v for k, v in vars(self).items() if k not in hidden}
         if self.diff:
             shown["diff"] = self.diff
         return shown
@@ -73,7 +79,10 @@ class StreamResult:
 
     def add(self, other: StreamResult) -> None:
         """Fold another batch's result for the same stream into this one."""
-        for name in ("extracted", "inserted", "updated", "unchanged", "older", "quarantined"):
+        for name in (
+            "extracted", "inserted", "updated", "unchanged", "older", "quarantined", "held",
+            "conflicts",
+        ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.diff.extend(other.diff)
 
@@ -91,6 +100,8 @@ class Applying:
     reapplied: bool = False
     #: False for the history load: its records are quarantined but not audited one by one.
     audit: bool = True
+    #: Two-way mode: changes to fields the target owns are held as conflicts.
+    two_way: bool = False
 
 
 def apply_batch(
@@ -118,11 +129,14 @@ def apply_batch(
         if not dry_run:
             record(connectors, batch, checked, results)
 
+    from schemas.ownership import target_owned
+
     return apply(
         connectors[interface.target_system],
         [(s, target_meta.tables[s.target_table], checked[s.name]) for s in interface.streams],
         dry_run=dry_run,
         before_commit=before_commit,
+        guarded={s.name: target_owned(s) for s in interface.streams} if batch.two_way else None,
     )
 
 
@@ -145,11 +159,14 @@ def apply(
     *,
     dry_run: bool,
     before_commit: Callable[[list[StreamResult]], None] | None = None,
+    guarded: dict[str, list[str]] | None = None,
 ) -> list[StreamResult]:
     """Stage every stream's rows, then upsert them into the target in one transaction.
 
     `before_commit` runs after the upserts and before the target commits (the
     run's checks and audit); a dry run rolls everything back after it.
+    `guarded` (two-way mode): per stream, the target-owned fields whose changes
+    are held as conflicts (connectors/conflicts.py) instead of applied.
     """
     staged_rows = {stream.name: (target, checked.rows) for stream, target, checked in loads}
     with (
@@ -160,9 +177,15 @@ def apply(
         try:
             results = []
             for stream, target, _ in loads:
-                results.append(
-                    _load_stream(conn, stream, target, staged(stream.name), dry_run=dry_run)
-                )
+                stage = staged(stream.name)
+                holds = []
+                if guarded and guarded.get(stream.name):
+                    holds = conflicts.hold(
+                        conn, stream, target, stage, guarded[stream.name], VERSION
+                    )
+                result = _load_stream(conn, stream, target, stage, dry_run=dry_run)
+                result.holds, result.held = holds, len(holds)
+                results.append(result)
                 faults.point("after_upsert")
             if before_commit is not None:
                 before_commit(results)
@@ -282,7 +305,7 @@ def record(
             AuditLog.__table__,
             pa.table(
                 {
-                    "record_key": pa.array(list(actions), type=pa.string()),
+                    "record_key": pa.array([str(k) for k in actions], type=pa.string()),
                     "action": pa.array(list(actions.values()), type=pa.string()),
                 }
             ),
@@ -313,6 +336,10 @@ def record(
                     )
                 )
             quarantine(conn, batch.batch_id, interface, batch.night, stream, checked[stream.name])
+        for stream, result in zip(interface.streams, results, strict=True):
+            result.conflicts = conflicts.queue(
+                conn, interface, stream, batch.night, batch.batch_id, batch.run_id, result.holds
+            )
     faults.point("after_audit")
 
 

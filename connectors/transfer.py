@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 
-from connectors import batches, capture, contract, dialect, faults, load
+from connectors import batches, capture, conflicts, contract, dialect, faults, load
 from connectors.load import StreamResult
 from schemas.calendar import night_interval
 from schemas.control import Batch, SyncRun, Watermark
@@ -64,6 +64,7 @@ class RunResult:
     seconds: float = 0.0
     reused_batch: bool = False  # no new batch was written: nothing had changed
     batch_ids: list[str] = field(default_factory=list)  # every batch applied, in order
+    resolutions_applied: int = 0  # two-way: conflict resolutions written into the target
 
     def total(self, name: str) -> int:
         return sum(int(getattr(s, name)) for s in self.streams)
@@ -85,8 +86,18 @@ class RunResult:
             "seconds": round(self.seconds, 3),
             **{
                 k: self.total(k)
-                for k in ("extracted", "inserted", "updated", "unchanged", "older", "quarantined")
+                for k in (
+                    "extracted",
+                    "inserted",
+                    "updated",
+                    "unchanged",
+                    "older",
+                    "quarantined",
+                    "held",
+                    "conflicts",
+                )
             },
+            "resolutions_applied": self.resolutions_applied,
             "streams": [s.as_dict() for s in self.streams],
         }
 
@@ -106,8 +117,13 @@ def run_interface(
     replay: bool = False,
     dry_run: bool = False,
     check: Callable[[RunResult], None] | None = None,
+    two_way: bool = False,
 ) -> RunResult:
     """Run (or replay, or preview) one interface for one night.
+
+    `two_way`: changes to fields the target owns are held as conflicts, and
+    the resolutions recorded since the last run are applied first
+    (connectors/conflicts.py).
 
     `check` runs once the target committed (the quarantine share): when it or
     a check before the commit fails, or a batch does not verify, the run is
@@ -126,7 +142,7 @@ def run_interface(
             )
         run_id = None if dry_run else _start_run(connectors, interface, night, kind)
         try:
-            result = _run(connectors, batch_root, interface, night, kind, run_id)
+            result = _run(connectors, batch_root, interface, night, kind, run_id, two_way)
             result.seconds = time.perf_counter() - started
             if check is not None:
                 check(result)
@@ -162,8 +178,12 @@ def _run(
     night: dt.date,
     kind: str,
     run_id: int | None,
+    two_way: bool = False,
 ) -> RunResult:
     new = None
+    resolved = 0
+    if kind == "run" and two_way:
+        resolved = conflicts.apply_resolutions(connectors, interface, run_id)
     if kind == "run":
         todo = _unapplied(connectors, interface)
         new = _capture(connectors, batch_root, interface, night)
@@ -181,7 +201,7 @@ def _run(
         manifest = batches.verify(path, row.checksum)
         applying = load.Applying(
             row.batch_id, interface, row.night, batches.read(path, manifest), run_id,
-            reapplied=row.applied_at is not None,
+            reapplied=row.applied_at is not None, two_way=two_way,
         )  # fmt: skip
         outcome = load.apply_batch(connectors, applying, dry_run=kind == "dry-run")
         for total, part in zip(totals, outcome, strict=True):
@@ -206,6 +226,7 @@ def _run(
         totals,
         reused_batch=new is None,
         batch_ids=[row.batch_id for row in todo],
+        resolutions_applied=resolved,
     )
 
 

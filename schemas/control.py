@@ -163,7 +163,16 @@ class AuditLog(ControlBase):
 
 
 class Conflict(ControlBase):
-    """Two-way mode: a change to a field by a system that does not own it."""
+    """Two-way mode: a change to a field by a system that does not own it.
+
+    `kind` is `non_owner_change` (a feed carried a change to a field its
+    target owns) or `both_changed` (the owner's change met the target's own
+    change to that field since the feed last wrote it). `old_value` is what the
+    target held before, `owner_value` the owner's and `incoming_value` the
+    feed's; `*_written_by` say which system and user (or run) wrote each. A
+    resolution (`casesync conflicts resolve`) is recorded with who, when and
+    why, and applied to the target by the interface's next run (`applied_*`).
+    """
 
     __tablename__ = "conflict"
 
@@ -178,6 +187,21 @@ class Conflict(ControlBase):
     owner_value: Mapped[str | None] = mapped_column(Text)
     incoming_value: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="open")
+    kind: Mapped[str | None] = mapped_column(String(20))
+    stream: Mapped[str | None] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    owner_written_by: Mapped[str | None] = mapped_column(String(60))
+    incoming_written_by: Mapped[str | None] = mapped_column(String(60))
+    incoming_batch_id: Mapped[str | None] = mapped_column(String(60))
+    incoming_run_id: Mapped[int | None] = mapped_column(Integer)
+    raised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(String(10))  # owner, incoming, value
+    resolved_value: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(60))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    applied_run_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("interface", "night", "target_table", "record_key", "field"),

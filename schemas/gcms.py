@@ -191,6 +191,9 @@ class DepartureConfirmation(EntryStamp, GcmsBase):
     location: Mapped[str | None] = mapped_column(String(40))
     #: NCMS removal case this confirmation came from (R240(3) in two-way mode).
     ncms_case_no: Mapped[str | None] = mapped_column(String(16))
+    #: Set on rows the NCMS feed loaded (two-way mode): the version of the NCMS record.
+    source_updated_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    source_epoch: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class Warrant(EntryStamp, GcmsBase):
@@ -206,6 +209,29 @@ class Warrant(EntryStamp, GcmsBase):
     cancelled_on: Mapped[dt.date | None] = mapped_column(Date)
     cancellation_reason: Mapped[str | None] = mapped_column(String(4))
     source_updated_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    source_epoch: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class EnforcementCase(FeedStamp, GcmsBase):
+    """An NCMS removal case as the NCMS feed sends it (two-way mode).
+
+    Triage and review decisions (inventory, priority, the last file review)
+    and the removal information (removed on, how the departure was confirmed).
+    """
+
+    __tablename__ = "enforcement_case"
+
+    case_no: Mapped[str] = mapped_column(String(16), primary_key=True)
+    uci: Mapped[str | None] = mapped_column(String(14), index=True)
+    order_id: Mapped[int | None] = mapped_column(Integer)
+    office_code: Mapped[str | None] = mapped_column(String(8))
+    inventory: Mapped[str | None] = mapped_column(String(8))
+    priority: Mapped[str | None] = mapped_column(String(8))
+    case_status: Mapped[str | None] = mapped_column(String(8))
+    last_review_on: Mapped[dt.date | None] = mapped_column(Date)
+    removed_on: Mapped[dt.date | None] = mapped_column(Date)
+    removal_confirmation: Mapped[str | None] = mapped_column(String(8))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class ScannedDocument(EntryStamp, GcmsBase):

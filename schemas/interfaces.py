@@ -54,6 +54,9 @@ class Stream:
     constants: Mapping[str, Any] = field(default_factory=dict)
     #: target columns computed from the whole source record.
     derive: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    #: Feed users whose rows the stream never carries (no echo: a row that arrived
+    #: from the target system is not sent back to it).
+    not_from: tuple[str, ...] = ()
 
     def query(self) -> Select:
         """The source query: the record's columns and its version.
@@ -63,11 +66,14 @@ class Stream:
         change epoch (when that change was committed), and `source_entered_at`
         when the source row was first typed.
         """
-        return self.records().add_columns(
+        query = self.records().add_columns(
             self.record_time().label("source_updated_at"),
             self.record_epoch().label("source_epoch"),
             self.joined[0].entered_at.label("source_entered_at"),
         )
+        if self.not_from:
+            query = query.where(self.joined[0].entered_by.not_in(self.not_from))
+        return query
 
     def record_time(self) -> Any:
         """When the record last changed: the newest `updated_at` of its joined rows."""
@@ -371,5 +377,6 @@ GCMS_TO_NCMS = Interface(
 )
 
 
-#: Every interface, in the order a night runs them.
+#: The one-way interfaces, in the order a night runs them (the two-way ones are
+#: in schemas/two_way.py; `ALL_INTERFACES` there holds every interface).
 INTERFACES: Final = MappingProxyType({i.name: i for i in (NOVA_TO_GCMS, GCMS_TO_NCMS)})

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from schemas.base import EntryStamp, new_metadata
+from schemas.base import EntryStamp, FeedStamp, new_metadata
 
 
 class NovaBase(DeclarativeBase):
@@ -88,3 +88,20 @@ class Decision(EntryStamp, NovaBase):
     #: When the written reasons went out: the RAD's 15 days run from here.
     reasons_on: Mapped[dt.date | None] = mapped_column(Date)
     member_id: Mapped[str | None] = mapped_column(String(12))
+
+
+class SchedulingReferral(FeedStamp, NovaBase):
+    """A case GCMS cleared for the IRB to schedule (two-way mode, the GCMS feed).
+
+    The Minister's Delegate reviewed the s.44 report and referred it to the ID:
+    `referral_ref` is `R<GCMS report id>`.
+    """
+
+    __tablename__ = "scheduling_referral"
+
+    referral_ref: Mapped[str] = mapped_column(String(16), primary_key=True)
+    uci: Mapped[str | None] = mapped_column(String(14), index=True)
+    irb_file_no: Mapped[str | None] = mapped_column(String(16), index=True)
+    irpa_ground: Mapped[str | None] = mapped_column(String(10))
+    referred_on: Mapped[dt.date | None] = mapped_column(Date)
+    office_code: Mapped[str | None] = mapped_column(String(8))

@@ -134,11 +134,11 @@ def _cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProc
 
 
 def test_cli_init_prints_each_database(settings: Settings) -> None:
-    done = _cli(settings, "init")
+    done = _cli(settings, "init", "--create-databases")
     assert done.returncode == 0, done.stderr
     for database in DATABASES:
         assert database in done.stdout
-    again = _cli(settings, "init")
+    again = _cli(settings, "init")  # no database to create now
     assert again.returncode == 0
     assert again.stdout.count("up to date") == len(DATABASES)
 
@@ -154,7 +154,7 @@ def test_cli_init_prints_each_database(settings: Settings) -> None:
 def test_cli_init_with_a_bad_url_explains_in_one_line(
     settings: Settings, url: str, problem: str
 ) -> None:
-    done = _cli(settings, "init", CASESYNC_GCMS_URL=url)
+    done = _cli(settings, "init", "--create-databases", CASESYNC_GCMS_URL=url)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr

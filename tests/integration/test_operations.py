@@ -369,15 +369,12 @@ def test_an_airflow_connection_error_is_not_a_fallback(monkeypatch: pytest.Monke
 
 
 def test_two_way_mode_is_refused_until_its_interfaces_exist(world: Settings) -> None:
-    from typer.testing import CliRunner
-
-    from casesync.cli import app
     from tests.conftest import settings_env
 
     env = settings_env(world)
     env["CASESYNC_INTEROP_MODE"] = "two_way"
     for args in (["sync", "--night", _night(0).isoformat()], ["simulate", "--days", "1"]):
-        done = CliRunner().invoke(app, args, env=env)
+        done = _invoke(args, env=env)
         assert done.exit_code == 2, (args, done.output)
         assert "two_way is not available yet" in done.output
     connectors = Connectors.from_settings(world)
@@ -452,3 +449,17 @@ def test_every_stream_of_a_night_is_read_from_one_snapshot(
     assert first.counted == second.counted
     with connectors.nova.connect() as conn:
         assert len(conn.execute(parties).all()) == first.counted + 1
+
+
+def _invoke(args: list[str], env: dict[str, str]) -> Any:
+    """The CLI in this process, with the settings read afresh from `env`."""
+    from typer.testing import CliRunner
+
+    from casesync.cli import app
+    from casesync.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, args, env=env)
+    finally:
+        get_settings.cache_clear()

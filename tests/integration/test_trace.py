@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import update
-from typer.testing import CliRunner
 
-from casesync.cli import app
 from casesync.seeding import parse_options, seed
 from casesync.sync import run_night
 from casesync.trace import trace
@@ -93,13 +91,26 @@ def test_a_trace_shows_each_step_with_its_time_and_change(traced: tuple[Settings
 
 def test_trace_on_the_command_line(traced: tuple[Settings, int]) -> None:
     settings, decision_id = traced
-    runner = CliRunner()
-    done = runner.invoke(app, ["trace", f"N{decision_id}", "--json"], env=settings_env(settings))
+    done = _invoke(["trace", f"N{decision_id}", "--json"], env=settings_env(settings))
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["key"] == f"N{decision_id}"
-    shown = runner.invoke(app, ["trace", f"N{decision_id}"], env=settings_env(settings))
+    shown = _invoke(["trace", f"N{decision_id}"], env=settings_env(settings))
     assert "outcome_code 'REJ' -> 'CNF'" in shown.output
     assert "replay" in shown.output
-    missing = runner.invoke(app, ["trace", "N0"], env=settings_env(settings))
+    missing = _invoke(["trace", "N0"], env=settings_env(settings))
     assert missing.exit_code == 2
     assert "no record 'N0'" in missing.output
+
+
+def _invoke(args: list[str], env: dict[str, str]) -> Any:
+    """The CLI in this process, with the settings read afresh from `env`."""
+    from typer.testing import CliRunner
+
+    from casesync.cli import app
+    from casesync.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, args, env=env)
+    finally:
+        get_settings.cache_clear()

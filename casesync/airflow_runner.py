@@ -30,7 +30,7 @@ from casesync.settings import DATABASES
 from schemas.calendar import TORONTO
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from casesync.settings import Settings
 
@@ -56,6 +56,9 @@ class AirflowConfig:
     schedules: bool = False  # let the scheduler create scheduled runs (operators: yes; demo: no)
     port: int = field(default_factory=free_port)
     connections: dict[str, str] = field(default_factory=dict)  # AIRFLOW_CONN_* to set
+    #: Run the triggerer too. No casesync task defers, so only the UI wants it (its health
+    #: panel reports a missing triggerer as unhealthy): `casesync airflow` runs it.
+    triggerer: bool = False
 
     @property
     def api_url(self) -> str:
@@ -114,6 +117,8 @@ def airflow_env(settings: Settings, config: AirflowConfig) -> dict[str, str]:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(config.schedules),
+            # LocalExecutor starts this many workers: one per core is what a night can use.
+            "AIRFLOW__CORE__PARALLELISM": str(max(2, os.cpu_count() or 2)),
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": config.queue,
             "PYTHONWARNINGS": "ignore",
         }
@@ -200,10 +205,32 @@ class RunningAirflow:
         *,
         reprocess: str = "none",
         timeout: float = 900,
+        progress: Callable[[str], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """Backfill the nights first..last (inclusive) and wait for every run to finish."""
+        """Backfill the nights first..last (inclusive) and wait for every run to finish.
+
+        `progress` hears each task's new state as it changes, per night, and the
+        reason of each failed task (from its log) as soon as it fails.
+        """
         self.wait_for_dag(dag_id)
+        was_paused = bool(self.get(f"/api/v2/dags/{dag_id}").get("is_paused"))
         self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        try:
+            return self._backfill(dag_id, first, last, reprocess, timeout, progress)
+        finally:
+            if was_paused:  # leave the DAG as it was: a paused DAG must not start runs of its own
+                with contextlib.suppress(CasesyncError):
+                    self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": True})
+
+    def _backfill(
+        self,
+        dag_id: str,
+        first: dt.date,
+        last: dt.date,
+        reprocess: str,
+        timeout: float,
+        progress: Callable[[str], None] | None,
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         self._wait_backfills_done(
             dag_id, deadline
@@ -227,14 +254,51 @@ class RunningAirflow:
                     raise
                 time.sleep(1 + attempt)
         wanted = (last - first).days + 1
+        seen: dict[tuple[str, str], str] = {}
         while time.monotonic() < deadline:
             runs = self.runs(dag_id, start, end)
+            if progress is not None:
+                self._report(dag_id, runs, seen, progress)
             if len([r for r in runs if r["state"] in TERMINAL]) >= wanted:
                 return runs
             time.sleep(2)
         raise CasesyncError(
             f"backfill of {dag_id} {first}..{last} did not finish within {timeout:.0f} s"
         )
+
+    def _report(
+        self,
+        dag_id: str,
+        runs: list[dict[str, Any]],
+        seen: dict[tuple[str, str], str],
+        progress: Callable[[str], None],
+    ) -> None:
+        """Say each task state that changed since the last look, and why a task failed."""
+        for run in runs:
+            night = night_of_run(run)
+            answer = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances")
+            for task in answer.get("task_instances", []):
+                state = task.get("state") or "waiting"
+                key = (run["dag_run_id"], task["task_id"])
+                if seen.get(key) == state or state not in _SAID:
+                    continue
+                seen[key] = state
+                line = f"night {night}: {task['task_id']} {state}"
+                if state == "failed":
+                    line += f": {self.failure_reason(dag_id, run['dag_run_id'], task)}"
+                progress(line)
+
+    def failure_reason(self, dag_id: str, run_id: str, task: dict[str, Any]) -> str:
+        """The error a failed task raised, from the last lines of its log."""
+        path = (
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task['task_id']}"
+            f"/logs/{max(1, int(task.get('try_number') or 1))}?full_content=true"
+        )
+        try:
+            answer = self.get(path)
+        except CasesyncError as exc:
+            return f"(its log could not be read: {exc})"
+        return _reason(answer)
 
     def _wait_backfills_done(self, dag_id: str, deadline: float) -> None:
         """Wait until the scheduler closed earlier backfills of the DAG (it checks each 30 s)."""
@@ -270,6 +334,50 @@ class RunningAirflow:
                 process.wait(timeout=10)
 
 
+#: Task states a backfill's progress names (not the scheduler's intermediate ones).
+_SAID = {"running", "success", "failed", "up_for_retry", "upstream_failed", "skipped"}
+
+
+def night_of_run(run: dict[str, Any]) -> str:
+    """The night a DAG run covers: its data interval's start, as a Toronto date."""
+    began = run.get("data_interval_start")
+    if not began:
+        return "?"
+    moment = dt.datetime.fromisoformat(str(began).replace("Z", "+00:00"))
+    return moment.astimezone(TORONTO).date().isoformat()
+
+
+#: Errors casesync raises with a message for the operator, as they appear in a task log.
+_ERRORS = (
+    "PipelineCheckFailed",
+    "BatchIntegrityError",
+    "BadInput",
+    "RunInProgress",
+    "DatabaseUnavailable",
+    "CasesyncError",
+)
+
+
+def _reason(log: Any) -> str:
+    """The last casesync error (else the last error line) in a task log from the REST API."""
+    lines: list[str] = []
+    content = log.get("content", log) if isinstance(log, dict) else log
+    for item in content if isinstance(content, list) else [content]:
+        if not isinstance(item, dict):
+            lines.extend(str(item).splitlines())
+            continue
+        lines.append(str(item.get("event", "")))
+        for detail in item.get("error_detail") or []:  # structured: the exception raised
+            if isinstance(detail, dict):
+                lines.append(f"{detail.get('exc_type', 'Error')}: {detail.get('exc_value', '')}")
+    for names in (_ERRORS, ("Error", "Exception")):
+        for line in reversed(lines):
+            for name in names:
+                if name in line:
+                    return line.strip()[:600]
+    return "no error in its log; see the task log in the Airflow UI"
+
+
 def _airflow(*args: str) -> list[str]:
     return [str(Path(sys.executable).parent / "airflow"), *args]
 
@@ -298,6 +406,8 @@ def running(
         "scheduler": _airflow("scheduler", "--skip-serve-logs"),
         "dag-processor": _airflow("dag-processor"),
     }
+    if config.triggerer:
+        commands["triggerer"] = _airflow("triggerer", "--skip-serve-logs")
     if config.executor == "CeleryExecutor":
         commands["celery-worker"] = _airflow(
             "celery", "worker", "--queues", config.queue, "--concurrency", "2",

@@ -619,7 +619,8 @@ def backfill(
     from casesync.settings import get_settings
 
     start, end = jobs.parse_night(first, "--from"), jobs.parse_night(last, "--to")
-    runs = run(get_settings(), start, end, reprocess=reprocess_behavior)
+    say = None if as_json else (lambda line: err_console.print(line, markup=False))
+    runs = run(get_settings(), start, end, reprocess=reprocess_behavior, progress=say)
     shown = [
         {"run": r["dag_run_id"], "state": r["state"], "night_start": r["data_interval_start"]}
         for r in runs

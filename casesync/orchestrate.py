@@ -49,30 +49,81 @@ def backfill(
     *,
     reprocess: str = "none",
     dag_id: str = "nightly_interfaces",
+    progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Backfill nights through Airflow's scheduler; every run must succeed."""
+    """Backfill nights through Airflow's scheduler; every run must succeed.
+
+    The world is checked first (databases current, nights within the simulated
+    days), so a backfill that cannot work fails in seconds, not after Airflow
+    retried it. `progress` hears each task's state per night as it changes, and
+    why a task failed as soon as it fails.
+    """
     if last < first:
         raise BadInput(f"--to ({last}) is before --from ({first})")
     if reprocess not in ("none", "completed", "failed"):
         raise BadInput(
             f"--reprocess-behavior must be none, completed or failed (got {reprocess!r})"
         )
+    _check_world(settings, first, last)
+    failures: list[str] = []
+
+    def heard(line: str) -> None:
+        if ": " in line and " failed: " in line:
+            failures.append(line)
+        if progress is not None:
+            progress(line)
+
     with airflow(settings) as running:
-        runs = running.backfill(dag_id, first, last, reprocess=reprocess)
-    failed = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+        runs = running.backfill(dag_id, first, last, reprocess=reprocess, progress=heard)
+    failed = [r for r in runs if r["state"] != "success"]
     if failed:
-        logs = settings.airflow_home / "logs"
-        raise CasesyncError(
-            f"{len(failed)} run(s) failed: {', '.join(failed)}; task logs under {logs}"
-        )
+        nights = ", ".join(airflow_runner.night_of_run(r) for r in failed)
+        reasons = "; ".join(failures) or f"task logs under {settings.airflow_home / 'logs'}"
+        raise CasesyncError(f"{len(failed)} night(s) failed ({nights}): {reasons}")
     return runs
 
 
+def _check_world(settings: Settings, first: dt.date, last: dt.date) -> None:
+    """The databases are current and the nights are simulated ones: else say so now."""
+    from casesync.database import require_current
+    from casesync.settings import DATABASES
+    from casesync.sync import require_simulated, require_supported_mode
+    from connectors import Connectors
+
+    require_supported_mode(settings.interop_mode)
+    connectors = Connectors.from_settings(settings)
+    try:
+        require_current(connectors, DATABASES)
+        require_simulated(connectors, first)
+        require_simulated(connectors, last)
+    finally:
+        connectors.dispose()
+
+
 def serve(settings: Settings, say: Callable[[str], None], *, port: int = 8080) -> None:
-    """Run the Airflow UI (with schedules on) until interrupted."""
+    """Run the Airflow UI (with schedules on) until interrupted (Ctrl-C or SIGTERM).
+
+    Every process it starts is stopped on the way out, whichever signal ended it.
+    """
+    import signal
+    import socket
     import time
 
-    config = airflow_runner.AirflowConfig(home=settings.airflow_home, schedules=True, port=port)
+    if not 1 <= port <= 65535:
+        raise BadInput(f"--port must be between 1 and 65535 (got {port})")
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise BadInput(f"--port {port} cannot be used: {exc.strerror}") from None
+
+    def interrupted(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupted)
+    config = airflow_runner.AirflowConfig(
+        home=settings.airflow_home, schedules=True, port=port, triggerer=True
+    )
     with airflow_runner.running(settings, config) as running:
         _state_file(settings).write_text(json.dumps({"port": config.port}))
         say(f"Airflow is up: {config.api_url}  (login: admin / {running.password})")
@@ -116,7 +167,7 @@ def demo(settings: Settings, say: Callable[[str], None]) -> dict[str, Any]:
         "3. Airflow (scheduler, DAG processor, API server) "
         f"backfills nightly_interfaces {first}..{last}"
     )
-    runs = backfill(settings, first, last)
+    runs = backfill(settings, first, last, progress=lambda line: say("   " + line))
     for run in runs:
         say(f"   {run['dag_run_id']}: {run['state']}")
     say("4. casesync validate --full")

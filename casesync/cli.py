@@ -569,6 +569,26 @@ def bench_validate_command(
     _emit(result, as_json, lambda r: console.print_json(data=r))
 
 
+@bench_app.command("trace")
+@explained
+def bench_trace_command(
+    files: Annotated[int, typer.Option(help="Standing inventory of files.")] = 220_000,
+    days: Annotated[int, typer.Option(help="Days to simulate and sync.")] = 365,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Seconds per `casesync trace KEY` on a world this size, against the indexed look-up."""
+    from casesync.bench_trace import bench_trace
+    from casesync.errors import BadInput
+
+    if files < 1 or days < 1:
+        raise BadInput(f"--files and --days must be at least 1 (got {files}, {days})")
+    _check_bench_backend(backend)
+    say = (lambda m: err_console.print(m)) if not as_json else None
+    result = bench_trace(files, days, backend, progress=say)
+    _emit(result, as_json, lambda r: console.print_json(data=r))
+
+
 @app.command()
 @explained
 def demo() -> None:

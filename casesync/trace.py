@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import or_, select
 
 from casesync.errors import BadInput
 from connectors import Connectors, batches
@@ -29,6 +29,10 @@ from schemas.interfaces import INTERFACES
 if TYPE_CHECKING:
     from casesync.settings import Settings
     from schemas.interfaces import Interface, Stream
+
+
+SYSTEMS = ("nova", "gcms", "ncms")
+_TABLES = sorted({name for system in SYSTEMS for name in metadata_for(system).tables})
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,11 @@ def _copies(connectors: Connectors, match: Match) -> dict[str, Any]:
     stream, out = match.stream, {}
     query = stream.query()
     source_key = query.selected_columns.source_key
-    with connectors[match.interface.source_system].connect() as conn:
-        row = (
-            conn.execute(query.where(cast(source_key, String) == match.source_key))
-            .mappings()
-            .first()
-        )
+    value = _typed(source_key, match.source_key)
+    row = None
+    if value is not None:  # compared in the key's own type, so the look-up uses its index
+        with connectors[match.interface.source_system].connect() as conn:
+            row = conn.execute(query.where(source_key == value)).mappings().first()
     if row is not None:
         out[f"{match.interface.source_system}.{stream.source_table}"] = {
             k: _show(v) for k, v in row.items() if k != "source_entered_at"
@@ -85,6 +88,15 @@ def _copies(connectors: Connectors, match: Match) -> dict[str, Any]:
             k: _show(v) for k, v in held.items() if k != "change_epoch"
         }
     return out
+
+
+def _typed(column: Any, text: str) -> Any:
+    """The key as the column's type (None when it cannot be one: no such record)."""
+    from sqlalchemy import Integer
+
+    if isinstance(column.type, Integer):
+        return int(text) if text.isdigit() else None
+    return text
 
 
 def _carried(connectors: Connectors, match: Match) -> list[dict[str, Any]]:
@@ -187,7 +199,11 @@ def trace(settings: Settings, key: str) -> dict[str, Any]:
                         Finding.field, Finding.first_seen_on, Finding.last_seen_on,
                         Finding.resolved_on, Finding.state,
                     )
-                    .where(Finding.record_key.in_(sorted(keys)))
+                    .where(  # the (system, table, record) index
+                        Finding.system.in_(SYSTEMS),
+                        Finding.table_name.in_(_TABLES),
+                        Finding.record_key.in_(sorted(keys)),
+                    )
                     .order_by(Finding.last_seen_on)
                 ).mappings()
             ]  # fmt: skip

@@ -653,6 +653,18 @@ def backfill(
     _emit({"runs": shown}, as_json, table)
 
 
+def _two_way_commands() -> None:
+    from casesync.cli_two_way import compare_modes_command, conflicts_app
+
+    for command in conflicts_app.registered_commands:
+        command.callback = explained(command.callback)  # type: ignore[arg-type]
+    app.add_typer(conflicts_app, name="conflicts")
+    app.command("compare-modes")(explained(compare_modes_command))
+
+
+_two_way_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="casesync")

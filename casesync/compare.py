@@ -54,30 +54,44 @@ def compare_modes(
 ) -> dict[str, Any]:
     """Seed and run the world in both modes; the figures side by side."""
     from casesync import sync
-    from casesync.seeding import parse_options, seed
-    from casesync.settings import Settings
 
     out: dict[str, Any] = {}
-    for mode in MODES:
-        settings = Settings(home=home / mode, interop_mode=mode)  # type: ignore[arg-type]
-        settings = settings.model_copy(update={f"{n}_url": "" for n in _URLS})
-        started = time.perf_counter()
-        options = parse_options(
-            files=files, days=days, start=start, defect_rate=defect_rate, seed=seed_value,
-            mode=mode,
-        )  # fmt: skip
-        seed(settings, options, replace=True)
-        first = options.start
-        for offset in range(days):
-            sync.run_night(settings, first + dt.timedelta(days=offset))
-            if progress:
-                progress(mode, offset + 1, days)
-        figures = measure(settings, first + dt.timedelta(days=max(days, 1)))
-        figures["seconds"] = round(time.perf_counter() - started, 1)
-        out[mode] = figures
+    with sync.two_way_trial():
+        for mode in MODES:
+            out[mode] = _run_mode(home, mode, files, days, seed_value, start, defect_rate,
+                                  progress)  # fmt: skip
     out["world"] = {"files": files, "days": days, "seed": seed_value, "start": start,
                     "defect_rate": defect_rate}  # fmt: skip
     return out
+
+
+def _run_mode(
+    home: Path, mode: str, files: int, days: int, seed_value: int, start: str,
+    defect_rate: float, progress: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """Seed the world in one mode, run every night in order, and measure it."""
+    from casesync import sync
+    from casesync.seeding import parse_options, seed
+    from casesync.settings import Settings
+
+    where = home / mode
+    where.mkdir(parents=True, exist_ok=True)
+    urls = {f"{name}_url": f"sqlite:///{where / name}.db" for name in _URLS}
+    settings = Settings(home=where, interop_mode=mode, **urls)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    options = parse_options(
+        files=files, days=days, start=start, defect_rate=defect_rate, seed=seed_value,
+        mode=mode,
+    )  # fmt: skip
+    seed(settings, options, replace=True)
+    first = options.start
+    for offset in range(days):
+        sync.run_night(settings, first + dt.timedelta(days=offset))
+        if progress:
+            progress(mode, offset + 1, days)
+    figures = measure(settings, first + dt.timedelta(days=max(days, 1)))
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    return figures
 
 
 _URLS = ("nova", "gcms", "ncms", "control", "ground_truth")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from functools import partial
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from connectors import Connectors, transfer
 from schemas.two_way import ALL_INTERFACES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from casesync.settings import Settings
     from connectors.transfer import RunResult
@@ -31,6 +32,17 @@ TWO_WAY_NOT_BUILT = (
 )
 #: True once two_way works end to end; until then the mode is refused (TWO_WAY_NOT_BUILT).
 TWO_WAY_READY = False
+
+
+@contextlib.contextmanager
+def two_way_trial() -> Iterator[None]:
+    """Allow two_way within the block (compare-modes on its own scratch worlds, the tests)."""
+    global TWO_WAY_READY
+    before, TWO_WAY_READY = TWO_WAY_READY, True
+    try:
+        yield
+    finally:
+        TWO_WAY_READY = before
 
 
 def require_supported_mode(mode: InteropMode | str) -> None:

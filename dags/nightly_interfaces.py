@@ -11,6 +11,12 @@ Runs one night of today's one-way feeds, then checks the night:
 5. **build_report**: the analysts' report of the night and its work queue per region
    (`var/reports/<night>/`).
 
+With `CASESYNC_INTEROP_MODE=two_way` the night also runs **sync_ncms_to_gcms**
+(NCMS warrants, triage and review decisions, removal information and R240(3)
+departures into GCMS, before the GCMS feed) and **sync_gcms_to_nova** (cases
+cleared for the IRB to schedule, after it); changes to fields a target owns are
+queued as conflicts (`casesync conflicts`), and recorded resolutions applied.
+
 A run covers [D 02:00, D+1 02:00) America/Toronto (its data interval). Each sync
 writes an immutable batch and loads it idempotently, so a rerun or a backfill of
 a night leaves the systems exactly as one clean run. A batch whose counts do not
@@ -19,11 +25,16 @@ reconcile, or too large a share quarantined, fails its task and stops the night.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from airflow.sdk import dag, task
 
 from casesync.dag_support import DEFAULT_ARGS, NIGHTLY_CRON, asset, start_date, timetable
+
+#: The interoperability mode is a setting in the environment (no connection is read):
+#: two_way adds the NCMS -> GCMS and GCMS -> NOVA syncs.
+TWO_WAY = os.environ.get("CASESYNC_INTEROP_MODE", "one_way") == "two_way"
 
 
 @dag(
@@ -51,6 +62,20 @@ def nightly_interfaces() -> None:
 
         return jobs.sync_interface("gcms_to_ncms", data_interval_start)
 
+    @task(outlets=[asset("gcms")])
+    def sync_ncms_to_gcms(data_interval_start: Any = None) -> dict[str, Any]:
+        """Two-way: move the night's NCMS warrants, case decisions and R240(3) departures."""
+        from casesync import jobs
+
+        return jobs.sync_interface("ncms_to_gcms", data_interval_start)
+
+    @task
+    def sync_gcms_to_nova(data_interval_start: Any = None) -> dict[str, Any]:
+        """Two-way: send the IRB the cases GCMS cleared for scheduling."""
+        from casesync import jobs
+
+        return jobs.sync_interface("gcms_to_nova", data_interval_start)
+
     @task
     def reconcile_systems(data_interval_start: Any = None) -> dict[str, Any]:
         """Refresh the reconciliation tables; fail if a feed is behind past tolerance."""
@@ -73,13 +98,13 @@ def nightly_interfaces() -> None:
 
         return write(jobs.task_settings(), jobs.night_of(data_interval_start))
 
-    (
-        sync_nova_to_gcms()
-        >> sync_gcms_to_ncms()
-        >> reconcile_systems()
-        >> validate_night()
-        >> build_report()
-    )
+    checks = reconcile_systems()
+    checks >> validate_night() >> build_report()
+    first = sync_nova_to_gcms()
+    if TWO_WAY:
+        first >> sync_ncms_to_gcms() >> sync_gcms_to_ncms() >> sync_gcms_to_nova() >> checks
+    else:
+        first >> sync_gcms_to_ncms() >> checks
 
 
 nightly_interfaces()

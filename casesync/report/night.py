@@ -61,14 +61,14 @@ def quarantine(connectors: Connectors, night: dt.date) -> list[dict[str, Any]]:
 
 
 def conflicts(connectors: Connectors, night: dt.date) -> list[dict[str, Any]]:
-    """The two-way conflict queue of the night (empty in one-way mode)."""
+    """The two-way conflict queue as of the night: every conflict raised by then, unresolved."""
     c = Conflict
     query = (
         select(
-            c.interface, c.target_table, c.record_key, c.field, c.owner_system,
-            c.changed_by_system, c.status,
+            c.conflict_id, c.night, c.interface, c.target_table, c.record_key, c.field, c.kind,
+            c.owner_system, c.changed_by_system, c.status,
         )
-        .where(c.night == night)
+        .where(c.night <= night, c.status == "open")
         .order_by(c.conflict_id)
     )  # fmt: skip
     with connectors.control.connect() as conn:

@@ -18,7 +18,13 @@ every record of every applied batch. Some schedules also compare the
 findings of a full validation.
 
 `CASESYNC_SCHEDULES=2000 .venv/bin/pytest -q -n 2 tests/integration/test_schedules.py`
-runs 2,000 schedules (default: 100 on SQLite, 25 on PostgreSQL).
+runs 2,000 schedules (default: 100 on SQLite, 25 on PostgreSQL). The same
+schedules also run on a world simulated in two_way mode, with all four
+interfaces (`CASESYNC_TWO_WAY_SCHEDULES`, default 8 on SQLite and 4 on
+PostgreSQL): corrections there reach every column an interface carries for
+the system that owns it (a change to a target-owned field is a conflict,
+which depends on the order of events by design, and has its own tests in
+test_two_way.py); no schedule may raise a conflict.
 """
 
 from __future__ import annotations
@@ -36,19 +42,23 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Date, func, insert, select, update
 
+from casesync import sync
 from casesync.seeding import parse_options, seed, simulate
+from casesync.settings import InteropMode
 from casesync.sync import active_interfaces, run_night
 from connectors import Connectors, faults, transfer
 from expectations import reconcile
 from schemas import metadata_for, nova
 from schemas.calendar import night_interval
-from schemas.control import AuditLog, Batch, Quarantine
+from schemas.control import AuditLog, Batch, Conflict, Quarantine
 from schemas.errors import PipelineCheckFailed, RunInProgress
 from schemas.interfaces import INTERFACES
+from schemas.ownership import owner as owner_of
+from schemas.two_way import ALL_INTERFACES
 from tests.conftest import BACKEND, copy_world, drop_world, system_digests, type_claim
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from casesync.settings import Settings
 
@@ -58,13 +68,22 @@ START = dt.date(2020, 1, 6)
 DAYS = 3
 CHUNKS = 10
 SCHEDULES = int(os.environ.get("CASESYNC_SCHEDULES", "100" if BACKEND == "sqlite" else "25"))
+TWO_WAY_CHUNKS = 4
+TWO_WAY_SCHEDULES = int(
+    os.environ.get("CASESYNC_TWO_WAY_SCHEDULES", "8" if BACKEND == "sqlite" else "4")
+)
 #: Schedules whose findings are compared too (a full validation is the slow part).
 FINDINGS_EVERY = 50
 
 #: Tables an interface writes: a clerk's correction there would be overwritten by the feed.
-FEED_TABLES = {(i.target_system, s.target_table) for i in INTERFACES.values() for s in i.streams}
+FEED_TABLES = {
+    (i.target_system, s.target_table) for i in ALL_INTERFACES.values() for s in i.streams
+}
 #: Columns that decide whether a record belongs to a stream at all (its WHERE).
-SCOPE_COLUMNS = {("case_file", "division"), ("decision", "is_final"), ("irb_decision", "division")}
+SCOPE_COLUMNS = {
+    ("case_file", "division"), ("decision", "is_final"), ("irb_decision", "division"),
+    ("removal_case", "removal_confirmation"), ("inadmissibility_report", "referral_file_no"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,15 +96,23 @@ class Carried:
     column: str
 
 
-def carried_columns() -> list[Carried]:
-    """Every source column any one-way interface carries, from the declarations."""
+def carried_columns(two_way: bool = False) -> list[Carried]:
+    """Every source column the mode's interfaces carry, from the declarations.
+
+    In two_way mode, only the columns whose target field the source owns.
+    """
     found: dict[tuple[str, str], Carried] = {}
-    for interface in INTERFACES.values():
-        if interface.two_way_only:
+    for interface in ALL_INTERFACES.values():
+        if interface.two_way_only and not two_way:
             continue
         for stream in interface.streams:
+            targets = {source: target for target, source in stream.fields.items()}
+            targets |= {source: target for target, (source, _) in stream.codes.items()}
             for column in stream.records().selected_columns:
                 if column.name == "source_key" or not hasattr(column, "table"):
+                    continue
+                target = targets.get(column.name)
+                if two_way and target and owner_of(stream, target) != stream.source_system:
                     continue
                 if column.primary_key:  # a record's identity: a new key is a new record
                     continue
@@ -101,6 +128,7 @@ def carried_columns() -> list[Carried]:
 
 
 COLUMNS = carried_columns()
+TWO_WAY_COLUMNS = carried_columns(two_way=True)
 
 
 def _typed_in(night: dt.date, hour: int = 14) -> dt.datetime:
@@ -116,6 +144,7 @@ class Schedule:
     base: Settings
     home: Path
     backend: str
+    mode: InteropMode = InteropMode.ONE_WAY
     rng: random.Random = field(init=False)
     settings: Settings = field(init=False)
     last: dt.date = field(init=False)
@@ -126,7 +155,7 @@ class Schedule:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(1_000_003 * self.number + 17)
-        self.settings = copy_world(self.base, self.home / "schedule", self.backend)
+        self.settings = _copy(self.base, self.home / "schedule", self.backend, self.mode)
         self.connectors = Connectors.from_settings(self.settings)
         self.last = START + dt.timedelta(days=DAYS - 1)
 
@@ -139,7 +168,8 @@ class Schedule:
         self.done.append(f"{kind}{args}")
 
     def correct(self) -> None:
-        carried = COLUMNS[(self.number * 7 + self.serial) % len(COLUMNS)]
+        columns = TWO_WAY_COLUMNS if self.mode is InteropMode.TWO_WAY else COLUMNS
+        carried = columns[(self.number * 7 + self.serial) % len(columns)]
         self.serial += 1
         choice = pick_correction(self.connectors, carried, self.rng)
         if choice is None:
@@ -204,8 +234,9 @@ class Schedule:
         for interface in active_interfaces(self.settings):
             with pytest.raises(PipelineCheckFailed):
                 transfer.run_interface(
-                    self.connectors, self.settings.batch_dir, interface, night, check=_fails
-                )
+                    self.connectors, self.settings.batch_dir, interface, night, check=_fails,
+                    two_way=self.mode is InteropMode.TWO_WAY,
+                )  # fmt: skip
 
     def at_once(self) -> None:
         night = START + dt.timedelta(days=self.rng.randint(0, (self.last - START).days))
@@ -231,6 +262,10 @@ class Schedule:
         for offset in range((self.last - START).days + 1):  # the operator catches up
             run_night(self.settings, START + dt.timedelta(days=offset), connectors=self.connectors)
         self.connectors.dispose()
+
+
+def _copy(base: Settings, home: Path, backend: str, mode: InteropMode) -> Settings:
+    return copy_world(base, home, backend).model_copy(update={"interop_mode": mode})
 
 
 def _fails(result: transfer.RunResult) -> None:
@@ -297,7 +332,7 @@ def pick_correction(
     connectors: Connectors, carried: Carried, rng: random.Random
 ) -> tuple[str, Any, Any] | None:
     """A record in the stream's scope and a new, valid value for one of its columns."""
-    stream = next(s for i in INTERFACES.values() for s in i.streams if s.name == carried.stream)
+    stream = next(s for i in ALL_INTERFACES.values() for s in i.streams if s.name == carried.stream)
     table = metadata_for(carried.system).tables[carried.table]
     (pk,) = table.primary_key.columns
     query = stream.records().with_only_columns(pk, table.c[carried.column]).distinct()
@@ -327,7 +362,7 @@ def batched_nights(connectors: Connectors) -> list[tuple[str, dt.date]]:
 
 def oracle(schedule: Schedule) -> Settings:
     """The same source changes on a fresh copy, then every night once, in order."""
-    clean = copy_world(schedule.base, schedule.home / "oracle", schedule.backend)
+    clean = _copy(schedule.base, schedule.home / "oracle", schedule.backend, schedule.mode)
     connectors = Connectors.from_settings(clean)
     try:
         for kind, args in schedule.changes:
@@ -358,7 +393,7 @@ def unaudited(settings: Settings) -> list[str]:
             if applied_at is None:
                 missing.append(f"{identifier} was never applied")
                 continue
-            interface = INTERFACES[identifier.split(":")[0]]
+            interface = ALL_INTERFACES[identifier.split(":")[0]]
             formats = {s.name: s.key_format for s in interface.streams}
             for stream in read_manifest(Path(path)).streams:
                 keys = pq.read_table(Path(path) / stream.file, columns=["source_key"])
@@ -415,6 +450,30 @@ def tiny(module_world: Callable[..., Settings]) -> Settings:
     return settings
 
 
+def conflicts(settings: Settings) -> int:
+    connectors = Connectors.from_settings(settings)
+    try:
+        with connectors.control.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Conflict)).scalar_one())
+    finally:
+        connectors.dispose()
+
+
+@pytest.fixture(scope="module")
+def tiny_two_way(module_world: Callable[..., Settings]) -> Iterator[Settings]:
+    """The tiny world simulated in two_way mode (the officers stop re-keying)."""
+    with sync.two_way_trial():
+        settings = module_world(interop_mode="two_way")
+        seed(
+            settings,
+            parse_options(
+                files=60, days=DAYS, start=START.isoformat(), defect_rate=0.0, seed=3,
+                mode="two_way",
+            ),
+        )  # fmt: skip
+        yield settings
+
+
 def test_the_carried_columns_cover_every_stream() -> None:
     """Corrections reach every stream whose source a clerk types (not the feed-written ones)."""
     covered = {c.stream for c in COLUMNS}
@@ -426,6 +485,11 @@ def test_the_carried_columns_cover_every_stream() -> None:
     }
     assert covered == typed
     assert ("party", "uci") in {(c.table, c.column) for c in COLUMNS}  # a joined row
+    two_way = {c.stream for c in TWO_WAY_COLUMNS}
+    assert {"warrants", "removal_cases"} <= two_way
+    # removed_on is carried by removal_cases and r240_departures: a correction reaches both
+    assert ("removal_case", "removed_on") in {(c.table, c.column) for c in TWO_WAY_COLUMNS}
+    assert ("removal_case", "uci") not in {(c.table, c.column) for c in TWO_WAY_COLUMNS}
 
 
 @pytest.mark.parametrize("chunk", range(CHUNKS), ids=lambda c: f"chunk{c}")
@@ -433,21 +497,37 @@ def test_any_schedule_ends_as_one_clean_run(
     tiny: Settings, chunk: int, tmp_path_factory: pytest.TempPathFactory, backend: str
 ) -> None:
     for number in range(chunk, SCHEDULES, CHUNKS):
-        schedule = Schedule(number, tiny, tmp_path_factory.mktemp(f"s{number}"), backend)
-        clean = None
-        try:
-            schedule.play()
-            clean = oracle(schedule)
-            story = "; ".join(schedule.done)
-            assert system_digests(schedule.settings) == system_digests(clean), story
-            assert lag(schedule.settings, schedule.last) == {}, story
-            assert unaudited(schedule.settings) == [], story
-            if number % FINDINGS_EVERY == 0:
-                assert findings(schedule.settings) == findings(clean), story
-        finally:
-            drop_world(schedule.settings, backend)
-            if clean is not None:
-                drop_world(clean, backend)
+        _play_and_compare(Schedule(number, tiny, tmp_path_factory.mktemp(f"s{number}"), backend))
+
+
+@pytest.mark.parametrize("chunk", range(TWO_WAY_CHUNKS), ids=lambda c: f"two_way{c}")
+def test_any_two_way_schedule_ends_as_one_clean_run(
+    tiny_two_way: Settings, chunk: int, tmp_path_factory: pytest.TempPathFactory, backend: str
+) -> None:
+    with sync.two_way_trial():
+        for number in range(chunk, TWO_WAY_SCHEDULES, TWO_WAY_CHUNKS):
+            home = tmp_path_factory.mktemp(f"t{number}")
+            schedule = Schedule(number, tiny_two_way, home, backend, InteropMode.TWO_WAY)
+            _play_and_compare(schedule)
+
+
+def _play_and_compare(schedule: Schedule) -> None:
+    clean = None
+    try:
+        schedule.play()
+        clean = oracle(schedule)
+        story = "; ".join(schedule.done)
+        assert system_digests(schedule.settings) == system_digests(clean), story
+        assert lag(schedule.settings, schedule.last) == {}, story
+        assert unaudited(schedule.settings) == [], story
+        if schedule.mode is InteropMode.TWO_WAY:
+            assert conflicts(schedule.settings) == conflicts(clean) == 0, story
+        if schedule.number % FINDINGS_EVERY == 0:
+            assert findings(schedule.settings) == findings(clean), story
+    finally:
+        drop_world(schedule.settings, schedule.backend)
+        if clean is not None:
+            drop_world(clean, schedule.backend)
 
 
 def test_a_schedule_that_loses_a_change_is_caught(

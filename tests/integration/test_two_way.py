@@ -140,6 +140,16 @@ def _conflicts(settings: Settings) -> set[tuple[Any, ...]]:
         connectors.dispose()
 
 
+def _report_queue(settings: Settings, offset: int) -> set[str]:
+    from casesync.report.night import conflicts
+
+    connectors = Connectors.from_settings(settings)
+    try:
+        return {row["record_key"] for row in conflicts(connectors, _night(offset))}
+    finally:
+        connectors.dispose()
+
+
 # ---------------------------------------------------------------- declarations
 
 
@@ -235,6 +245,7 @@ def test_an_ownership_violation_is_queued_not_applied_and_its_resolution_applies
     )  # fmt: skip
     assert detail["incoming_run_id"] is not None and detail["incoming_batch_id"]
     assert detail["incoming_written_by"] == "ncms:FEED:NCMS"
+    assert warrant_no in _report_queue(world, 2)  # the analysts' report shows it
     _run(world, 2)  # a rerun queues nothing new and still holds the field
     assert _gcms_warrant(world, warrant_no).uci == uci
     assert len([c for c in list_conflicts(world) if c["record_key"] == warrant_no]) == 1
@@ -248,6 +259,7 @@ def test_an_ownership_violation_is_queued_not_applied_and_its_resolution_applies
     assert _gcms_warrant(world, warrant_no).uci == wrong
     applied = show_conflict(world, detail["conflict_id"])
     assert applied["status"] == "applied" and applied["applied_run_id"] is not None
+    assert warrant_no not in _report_queue(world, 3)
     connectors = Connectors.from_settings(world)
     try:
         with connectors.control.connect() as conn:
@@ -355,3 +367,34 @@ def test_two_way_seeding_leaves_nothing_typed_behind(two_way: Settings, tmp_path
         assert all(target_owned(s) for s in TWO_WAY_INTERFACES["ncms_to_gcms"].streams)
     finally:
         drop_world(copy, backend)
+
+
+@pytest.mark.parametrize("mode", ["one_way", "two_way"])
+def test_the_nightly_dag_runs_the_two_way_syncs_only_in_two_way(mode: str) -> None:
+    """Parsed in a clean subprocess: the mode is read from the environment, nothing else."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, importlib.util as u;"
+        "s = u.spec_from_file_location('d', 'dags/nightly_interfaces.py');"
+        "m = u.module_from_spec(s); s.loader.exec_module(m);"
+        "dag = m.nightly_interfaces();"
+        "print(json.dumps({t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}))"
+    )
+    env = {**os.environ, "CASESYNC_INTEROP_MODE": mode}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    tasks = json.loads(done.stdout.strip().splitlines()[-1])
+    if mode == "one_way":
+        assert "sync_ncms_to_gcms" not in tasks and "sync_gcms_to_nova" not in tasks
+        assert tasks["sync_gcms_to_ncms"] == ["reconcile_systems"]
+    else:
+        assert tasks["sync_nova_to_gcms"] == ["sync_ncms_to_gcms"]
+        assert tasks["sync_ncms_to_gcms"] == ["sync_gcms_to_ncms"]
+        assert tasks["sync_gcms_to_ncms"] == ["sync_gcms_to_nova"]
+        assert tasks["sync_gcms_to_nova"] == ["reconcile_systems"]

@@ -1,12 +1,17 @@
-"""The SQL rendering of the jurisdiction chart agrees with codes.jurisdiction, case by case."""
+"""The SQL rendering of the jurisdiction chart agrees with codes.jurisdiction, case by case.
+
+On the backend under test: the rules run this SQL on SQLite and on PostgreSQL alike.
+"""
 
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Boolean, Column, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import Boolean, Column, MetaData, String, Table, insert, select
 
+from connectors import Connectors, dialect
 from expectations.chart_sql import expected_authority, expected_order_type, expected_priority
 from schemas.codes import (
     GROUND_CODES,
@@ -20,11 +25,25 @@ from schemas.codes import (
     expected_priority as python_priority,
 )
 
-pytestmark = pytest.mark.unit
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from casesync.settings import Settings
+    from connectors.base import Connector
+
+pytestmark = pytest.mark.integration
 
 
-def test_sql_chart_matches_python_chart_for_every_combination() -> None:
-    engine = create_engine("sqlite://")
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Connector]:
+    """One empty database of the backend under test (the control database's URL)."""
+    dialect.ensure_database(dialect.normalize_url(settings.url("control")))
+    connectors = Connectors.from_settings(settings)
+    yield connectors.control
+    connectors.dispose()
+
+
+def test_sql_chart_matches_python_chart_for_every_combination(database: Connector) -> None:
     meta = MetaData()
     facts = Table(
         "facts",
@@ -58,7 +77,7 @@ def test_sql_chart_matches_python_chart_for_every_combination() -> None:
             facts.c.ground, facts.c.status, facts.c.nc, facts.c.claimant, facts.c.family
         ).label("t"),
     )
-    with engine.begin() as conn:
+    with database.begin() as conn:
         meta.create_all(conn)
         conn.execute(insert(facts), rows)
         results = conn.execute(query).mappings().all()
@@ -83,8 +102,7 @@ def test_sql_chart_matches_python_chart_for_every_combination() -> None:
     assert compared > 1000
 
 
-def test_sql_priority_matches_python_priority() -> None:
-    engine = create_engine("sqlite://")
+def test_sql_priority_matches_python_priority(database: Connector) -> None:
     meta = MetaData()
     cases = Table(
         "cases",
@@ -97,7 +115,7 @@ def test_sql_priority_matches_python_priority() -> None:
         {"ground": g, "failed": f, "irregular": i}
         for g, f, i in itertools.product(GROUND_CODES, (False, True), (False, True))
     ]
-    with engine.begin() as conn:
+    with database.begin() as conn:
         meta.create_all(conn)
         conn.execute(insert(cases), rows)
         found = (
@@ -110,6 +128,7 @@ def test_sql_priority_matches_python_priority() -> None:
             .mappings()
             .all()
         )
+    assert len(found) == len(rows) > 50
     for row in found:
         assert (
             row["p"]

@@ -7,6 +7,8 @@ codes.py fails a test.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from schemas import codes
@@ -14,10 +16,14 @@ from schemas.codes import Authority as A
 from schemas.codes import OrderType as T
 from schemas.codes import Status as S
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 pytestmark = pytest.mark.unit
 
 # The reference's chart has 21 rows; each is a case (ground, facts) -> (authority, type).
-REFERENCE_CHART = [
+ChartCase = tuple[str, str, S, str | None, A, T | None]
+REFERENCE_CHART: list[ChartCase] = [
     ("s.34 security", "34", S.FOREIGN_NATIONAL, None, A.ID, T.DEPORTATION),
     ("s.35(1)(a) war crimes", "35(1)(a)", S.FOREIGN_NATIONAL, None, A.ID, T.DEPORTATION),
     ("s.35(1)(b) senior official", "35(1)(b)", S.FOREIGN_NATIONAL, None, A.ID, T.DEPORTATION),
@@ -42,7 +48,7 @@ REFERENCE_CHART = [
 ]
 
 # Rows DOMAIN.md adds or splits beyond the reference's 21.
-DOMAIN_ADDITIONS = [
+DOMAIN_ADDITIONS: list[ChartCase] = [
     ("s.39 financial", "39", S.FOREIGN_NATIONAL, None, A.ID, T.EXCLUSION),
     ("s.40(1)(b) misrepresentation", "40(1)(b)", S.PERMANENT_RESIDENT, None, A.ID, T.EXCLUSION),
     ("s.40(1)(d) misrepresentation", "40(1)(d)", S.FOREIGN_NATIONAL, None, A.ID, T.DEPORTATION),
@@ -53,7 +59,7 @@ DOMAIN_ADDITIONS = [
 ]
 
 
-def _ids(rows: list[tuple[object, ...]]) -> list[str]:
+def _ids(rows: Sequence[tuple[object, ...]]) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
@@ -119,10 +125,20 @@ def test_unknown_ground_is_an_error() -> None:
         codes.jurisdiction("99(z)")
 
 
-def test_every_ground_has_a_chart_row() -> None:
-    for ground in codes.GROUNDS:
-        status = S.PERMANENT_RESIDENT if ground.code == "41(b)" else S.FOREIGN_NATIONAL
-        codes.chart_row(ground.code, status)
+@pytest.mark.parametrize("ground", [g.code for g in codes.GROUNDS])
+def test_every_ground_has_a_chart_row(ground: str) -> None:
+    """Every ground a report can allege finds the chart row this file expects for it."""
+    expected: list[ChartCase] = [
+        row for row in REFERENCE_CHART + DOMAIN_ADDITIONS if row[1] == ground
+    ]
+    if ground == "multiple":  # several grounds alleged: referred to the ID, deportation
+        expected = [("multiple", "multiple", S.FOREIGN_NATIONAL, None, A.ID, T.DEPORTATION)]
+    assert expected, f"no expected chart row written here for ground {ground}"
+    for name, _, status, kind, authority, order_type in expected:
+        row = codes.chart_row(ground, status, kind)
+        assert ground in row.grounds, name
+        assert row.authority is authority, name
+        assert row.order_type is order_type, name
 
 
 @pytest.mark.parametrize("uci", ["1234-5678", "12-3456-7890"])

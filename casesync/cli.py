@@ -450,6 +450,14 @@ def score(
         f"overall recall {overall['recall']}, precision {overall['precision']}; "
         f"error findings matching no planted defect: {result['clean_findings']}"
     )
+    console.print(
+        "recall: the share of a class's planted defects that a rule meant for it found; "
+        "precision: the share of those rules' findings that name a planted record (or the "
+        "related one). Findings of rules with no planted class, and warnings (files that "
+        "need attention, not typing errors), are outside both: the first are counted above.",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()

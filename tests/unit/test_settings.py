@@ -59,6 +59,44 @@ def test_env_example_documents_every_setting() -> None:
         assert re.search(rf"#.*\n(?:#.*\n|\w+=.*\n)*{name}=", text), name
 
 
+#: Packages and DAGs whose environment reads must all be documented.
+SOURCES = ("casesync", "connectors", "schemas", "expectations", "seed", "dags")
+
+
+def read_outside_settings(root: Path = ROOT) -> dict[str, str]:
+    """CASESYNC_* variables the code names as literals (read outside Settings), and where."""
+    found: dict[str, str] = {}
+    for package in SOURCES:
+        for path in sorted((root / package).rglob("*.py")):
+            for name in re.findall(r"[\"'](CASESYNC_[A-Z_]+)[\"']", path.read_text()):
+                found.setdefault(name, str(path.relative_to(root)))
+    return {name: where for name, where in found.items() if name not in env_variables()}
+
+
+def documented_outside_settings(text: str) -> set[str]:
+    """Variables .env.example documents as commented-out lines: not settings, but read."""
+    return set(re.findall(r"^#\s*(CASESYNC_[A-Z_]+)=", text, flags=re.M))
+
+
+def test_every_variable_read_outside_settings_is_documented() -> None:
+    """An environment variable read with os.environ, not through Settings, is in .env.example."""
+    outside = read_outside_settings()
+    assert {"CASESYNC_FAULT", "CASESYNC_BENCH_PG_URL"} <= set(outside)
+    documented = documented_outside_settings((ROOT / ".env.example").read_text())
+    assert {name: where for name, where in outside.items() if name not in documented} == {}
+
+
+def test_an_undocumented_variable_read_outside_settings_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "connectors").mkdir()
+    (tmp_path / "connectors" / "new.py").write_text(
+        'import os\nTRACE = os.environ.get("CASESYNC_TRACE_SQL")\n'
+    )
+    outside = read_outside_settings(tmp_path)
+    assert outside == {"CASESYNC_TRACE_SQL": "connectors/new.py"}
+    text = (ROOT / ".env.example").read_text()
+    assert "CASESYNC_TRACE_SQL" not in documented_outside_settings(text)
+
+
 def test_every_setting_has_a_description() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, name

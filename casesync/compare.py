@@ -89,7 +89,7 @@ def _run_mode(
         sync.run_night(settings, first + dt.timedelta(days=offset))
         if progress:
             progress(mode, offset + 1, days)
-    figures = measure(settings, first + dt.timedelta(days=max(days, 1)))
+    figures = measure(settings, first + dt.timedelta(days=max(days, 1)), since=first)
     figures["seconds"] = round(time.perf_counter() - started, 1)
     return figures
 
@@ -97,11 +97,11 @@ def _run_mode(
 _URLS = ("nova", "gcms", "ncms", "control", "ground_truth")
 
 
-def measure(settings: Settings, end: dt.date) -> dict[str, Any]:
-    """The comparison's figures for one world, as its databases hold them now."""
+def measure(settings: Settings, end: dt.date, *, since: dt.date) -> dict[str, Any]:
+    """The comparison's figures for one world (events of the simulated days, `since` on)."""
     connectors = Connectors.from_settings(settings)
     try:
-        to_gcms, never = _lags_to_gcms(connectors, end)
+        to_gcms, never = _lags_to_gcms(connectors, end, since)
         return {
             "rekeying_defects": _rekeying_defects(connectors),
             "median_lag_days_to_gcms": _median(to_gcms),
@@ -132,17 +132,21 @@ def _rekeying_defects(connectors: Connectors) -> int:
     return sum(int(n) for system, table, n in rows if (system, table) in REKEYED)
 
 
-def _lags_to_gcms(connectors: Connectors, end: dt.date) -> tuple[list[float], int]:
-    """Per NCMS event (warrant, removal case version, R240(3) departure): days to GCMS."""
+def _lags_to_gcms(connectors: Connectors, end: dt.date, since: dt.date) -> tuple[list[float], int]:
+    """Per NCMS event of the simulated days (warrant, case version, R240(3)): days to GCMS."""
     horizon = dt.datetime.combine(end, dt.time(12))
+    first = dt.datetime.combine(since, dt.time(0))
     w, c = ncms.Warrant, ncms.RemovalCase
     with connectors.ncms.connect() as conn:
-        warrants = {r[0]: r[1] for r in conn.execute(select(w.warrant_no, w.updated_at))}
+        warrants = {
+            r[0]: r[1]
+            for r in conn.execute(select(w.warrant_no, w.updated_at).where(w.updated_at >= first))
+        }
         cases = {
             r[0]: (r[1], r[2], r[3])
             for r in conn.execute(
                 select(c.case_no, c.updated_at, c.removal_confirmation, c.removed_on).where(
-                    c.entered_by.not_like("FEED%")
+                    c.updated_at >= first
                 )
             )
         }

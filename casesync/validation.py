@@ -81,7 +81,7 @@ def validate(
 ) -> dict[str, Any]:
     """Validate one night's changes (`night`), or everything (`night` None); keep the findings."""
     from casesync.sync import active_interfaces
-    from expectations import findings, reconcile, runner
+    from expectations import findings, offices, reconcile, runner
     from expectations.rules import Scope
 
     connectors = Connectors.from_settings(settings)
@@ -105,6 +105,7 @@ def validate(
         else:
             outcomes = runner.run_sql(connectors, rules, scope)
             rule_seconds = time.perf_counter() - checked
+        offices.fill(connectors, outcomes)  # every finding names its file's office
         with connectors.control.begin() as conn:
             written = findings.record(conn, scope, outcomes, record_versions(connectors, scope))
         errors = {o.rule.name: o.error for o in outcomes if o.error}

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         le=1.0,
         description="Share of a batch that may be quarantined before the night's run fails.",
     )
+    data_docs_nights: int = Field(
+        default=30,
+        ge=1,
+        description="Nights of GX Data Docs kept (each validation's site; older ones removed).",
+    )
 
     @model_validator(mode="after")
     def _default_urls(self) -> Settings:

@@ -53,6 +53,24 @@ def data_docs_dir(settings: Settings, scope: Scope) -> Path:
     return settings.data_docs_dir / f"{scope.kind}-{scope.night.isoformat()}"
 
 
+def prune_data_docs(settings: Settings) -> list[Path]:
+    """Remove the Data Docs sites of all but the latest `data_docs_nights` nights."""
+    import re
+
+    sites: dict[str, list[Path]] = {}
+    if settings.data_docs_dir.exists():
+        for site in settings.data_docs_dir.iterdir():
+            found = re.fullmatch(r"(?:night|full)-(\d{4}-\d{2}-\d{2})", site.name)
+            if site.is_dir() and found:
+                sites.setdefault(found.group(1), []).append(site)
+    removed = []
+    for night in sorted(sites)[: -settings.data_docs_nights]:
+        for site in sites[night]:
+            shutil.rmtree(site, ignore_errors=True)
+            removed.append(site)
+    return removed
+
+
 def record_versions(connectors: Connectors, scope: Scope) -> Versions:
     """For the finding life cycle: the current `updated_at` of records of a rule's table."""
 
@@ -102,6 +120,7 @@ def validate(
             outcomes, run = run_gx(connectors, rules, scope, docs_dir)
             rule_seconds = time.perf_counter() - checked
             docs = run.build_docs()
+            prune_data_docs(settings)
         else:
             outcomes = runner.run_sql(connectors, rules, scope)
             rule_seconds = time.perf_counter() - checked

@@ -7,11 +7,12 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help venv demo test test-postgres lint typecheck airflow clean
+.PHONY: help venv demo test test-slow test-postgres lint typecheck airflow clean
 
 help:
 	@echo "make demo     seed a small world, run its nights, validate, report"
-	@echo "make test     run the test suite on SQLite"
+	@echo "make test     run the test suite on SQLite (all but the slow tests)"
+	@echo "make test-slow  the slow tests (Airflow runs, a simulated year); CI runs both"
 	@echo "make airflow  start the Airflow UI on the embedded default"
 	@echo "make lint     ruff; make typecheck: mypy"
 
@@ -28,11 +29,18 @@ venv: $(VENV)/.synced
 demo: venv
 	$(VENV)/bin/casesync demo
 
+# Two workers, each module on one worker (its worlds are built once); `slow` tests
+# (Airflow runs, a simulated year) are left to `make test-slow` and to CI.
+PYTEST := $(VENV)/bin/pytest -q -n 2 --dist loadscope
+
 test: venv
-	$(VENV)/bin/pytest -q -n 2
+	$(PYTEST) -m "not slow"
+
+test-slow: venv
+	$(PYTEST) -m slow
 
 test-postgres: venv
-	CASESYNC_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q -n 2
+	CASESYNC_TEST_BACKEND=postgresql $(PYTEST) -m "not slow"
 
 lint: venv
 	$(VENV)/bin/ruff check .

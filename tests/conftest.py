@@ -71,7 +71,7 @@ def make_settings(
         home = tmp_path_factory.mktemp("world")
         tag = uuid.uuid4().hex[:10]
         urls = database_urls(home, backend, tag)
-        fields = {f"{name}_url": url for name, url in urls.items()}
+        fields: dict[str, object] = {f"{name}_url": url for name, url in urls.items()}
         fields.update({str(k): v for k, v in overrides.items()})
         settings = Settings(home=home, **fields)  # type: ignore[arg-type]
         made.append(settings)

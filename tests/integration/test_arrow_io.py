@@ -158,9 +158,9 @@ def test_staging_leaves_the_connection_clean_after_a_commit_and_a_rollback(
     connectors: Connectors,
 ) -> None:
     target = gcms.IrbDecision.__table__
-    rows = pa.table(
-        {c.name: pa.nulls(3, pa.string()) for c in target.columns}  # type: ignore[attr-defined]
-    ).set_column(0, "decision_ref", pa.array(["N1", "N2", "N3"]))
+    rows = pa.table({c.name: pa.nulls(3, pa.string()) for c in target.columns}).set_column(
+        0, "decision_ref", pa.array(["N1", "N2", "N3"])
+    )
     for outcome in ("commit", "rollback"):
         with (
             connectors.gcms.engine.connect() as conn,

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from casesync.seeding import parse_options, seed, simulate
 from casesync.sync import check_run, run_night
@@ -261,7 +261,7 @@ def test_a_failed_check_blocks_the_run_and_is_not_retried(
     failed = PipelineCheckFailed("nova_to_gcms night 2020-01-07", {"quarantine_share": "30"})
     assert policy.evaluate(failed, 1, 3).action.value == "fail"
     assert policy.evaluate(RunInProgress("busy"), 1, 3).action.value != "fail"
-    assert check_run  # the same check the nightly DAG and `casesync nightly` run
+    assert callable(check_run)  # the same check the nightly DAG and `casesync nightly` run
 
 
 def test_the_history_load_quarantines_what_it_rejects(
@@ -275,7 +275,7 @@ def test_the_history_load_quarantines_what_it_rejects(
             .values(outcome_code="ZZZ")
         )
     with connectors.control.begin() as conn:  # load the history again, as a fresh world would
-        conn.execute(reconcile.control.CaptureMark.__table__.delete())
+        conn.execute(delete(reconcile.control.CaptureMark))
     transfer.load_history(connectors, NOVA_TO_GCMS, night_interval(START, NOVA_TO_GCMS.cutoff)[0])
     with connectors.control.connect() as conn:
         kept = conn.execute(
@@ -319,7 +319,7 @@ def test_a_literal_percent_reaches_the_database_once(connectors: Connectors) -> 
         )
         expected = conn.execute(
             select(func.count()).where(nova.CaseFile.file_number.like("T%"))
-        ).scalar()
+        ).scalar_one()
     assert rows == [("5%",)]
     assert len(like) == expected > 0
 

@@ -101,7 +101,7 @@ def _open_warrant(settings: Settings) -> tuple[str, str, str]:
             ).first()
     finally:
         connectors.dispose()
-    assert row is not None
+    assert row is not None and row[2] is not None
     return row[0], row[1], row[2]
 
 

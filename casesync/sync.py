@@ -81,7 +81,10 @@ def parse_night(text: str, option: str = "--night") -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise BadInput(f"{option} {text!r} is not a date on the calendar ({exc})") from None
+        raise BadInput(
+            f"{option} {text!r} is not a date on the calendar ({exc}): "
+            "write a real date as YYYY-MM-DD"
+        ) from None
 
 
 def run_night(

@@ -82,8 +82,8 @@ def parse_night(text: str, option: str = "--night") -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError as exc:
         raise BadInput(
-            f"{option} {text!r} is not a date on the calendar ({exc}): "
-            "write a real date as YYYY-MM-DD"
+            f"{option} must be a date on the calendar, written YYYY-MM-DD: "
+            f"{text!r} is not a date on the calendar ({exc})"
         ) from None
 
 

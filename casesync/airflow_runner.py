@@ -68,7 +68,14 @@ class AirflowConfig:
 def airflow_env(settings: Settings, config: AirflowConfig) -> dict[str, str]:
     """The environment every Airflow process of one deployment shares."""
     home = config.home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / ".writable").touch()
+    except OSError as exc:
+        raise CasesyncError(
+            f"Airflow's home {home} cannot be written ({exc.strerror}): "
+            "point CASESYNC_HOME at a writable directory"
+        ) from None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CASESYNC_"))}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env["CASESYNC_HOME"] = str(settings.home.resolve())

@@ -173,6 +173,10 @@ def demo(settings: Settings, say: Callable[[str], None]) -> dict[str, Any]:
     say("4. casesync validate --full")
     checked = validate(settings)
     say(f"   {checked['errors']:,} error and {checked['warnings']:,} warning findings")
+    say(
+        "   (errors: a record typed wrong, to correct; warnings: a file that needs attention,"
+        " such as a dormant file or an order nobody works on: both in the night's report)"
+    )
     scored = score(settings)
     overall = scored["overall"]
     say(f"5. casesync score: recall {overall['recall']}, precision {overall['precision']}")

@@ -101,3 +101,16 @@ def test_simulate_on_a_world_never_seeded_is_one_line(settings: Settings) -> Non
     code, output = _run(settings, "simulate", "--days", "1")
     assert code == 2
     assert "run casesync seed first" in output
+
+
+def test_an_airflow_home_that_cannot_be_written_is_named(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`casesync airflow` and `backfill` start Airflow in a home they must be able to write."""
+    from casesync.airflow_runner import AirflowConfig, airflow_env
+    from casesync.errors import CasesyncError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(CasesyncError, match="point CASESYNC_HOME at a writable directory"):
+        airflow_env(settings, AirflowConfig(home=blocker / "airflow"))

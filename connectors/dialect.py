@@ -365,7 +365,14 @@ def upsert_from(
 
     names = [c.name for c in target.columns if c.name != "change_epoch"]
     indexed = set(indexed_columns(target, compared))
-    source = select(*(stage.c[name] for name in names)).where(true())
+    columns: list[Any] = [stage.c[name] for name in names]
+    if "change_epoch" in target.c:
+        # The row is stamped with the current epoch as it is written: SQLite's capture
+        # trigger then finds it stamped and does not write the row a second time (the
+        # PostgreSQL trigger sets the same value in place).
+        names.append("change_epoch")
+        columns.append(literal_column(f"(SELECT epoch FROM {CAPTURE_TABLE} WHERE id = 1)"))
+    source = select(*columns).where(true())
     statement = insert(target).from_select(names, source)
     excluded = statement.excluded
     current = func.coalesce(target.c[version], -1)

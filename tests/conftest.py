@@ -100,6 +100,50 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def invoke(settings: Settings, *args: str) -> Any:
+    """The CLI in this process (typer's runner), on `settings`: for argument checks.
+
+    Tests that must prove the installed entry point (a lock held by another process,
+    a kill) run `python -m casesync` in a subprocess instead.
+    """
+    from typer.testing import CliRunner
+
+    from casesync.cli import app
+    from casesync.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, list(args), env=settings_env(settings))
+    finally:
+        get_settings.cache_clear()
+
+
+#: Modules whose parametrized cases are split in this many work units for xdist: their
+#: cases outweigh the rest of the suite's modules, and one worker would carry them alone.
+SPLIT_MODULES = {"tests/integration/test_schedules.py": 2}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope`, one work unit per module (its module fixtures built once), except
+    that a module in SPLIT_MODULES gives one unit per share of its numbered cases."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    import re
+
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            parts = SPLIT_MODULES.get(module)
+            number = re.search(r"\[\D*(\d+)\]$", nodeid)
+            if parts and number:
+                return f"{module}::part{int(number.group(1)) % parts}"
+            return module
+
+    return ModuleScheduling(config, log)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Under CI a skipped test is a failed test: nothing counts as passing untested."""

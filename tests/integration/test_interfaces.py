@@ -21,7 +21,7 @@ from schemas.calendar import night_interval
 from schemas.codes import GCMS_TO_NCMS_OUTCOME, NOVA_TO_GCMS_OUTCOME
 from schemas.control import AuditLog, Batch, Quarantine
 from schemas.errors import BatchIntegrityError
-from tests.conftest import copy_world, drop_world, settings_env, system_digests, type_claim
+from tests.conftest import copy_world, drop_world, invoke, settings_env, system_digests, type_claim
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -570,32 +570,17 @@ def _kill_and_rerun(settings: Settings, clean: dict[str, dict[str, str]], point:
 
 
 def test_unknown_interface_and_bad_night_are_explained(settings: Settings) -> None:
-    env = settings_env(settings)
-    uninitialized = subprocess.run(
-        [sys.executable, "-m", "casesync", "sync", "--night", "2020-01-06"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert uninitialized.returncode == 2
-    assert "run `casesync init`" in uninitialized.stderr
+    uninitialized = invoke(settings, "sync", "--night", "2020-01-06")
+    assert uninitialized.exit_code == 2
+    assert "run `casesync init`" in uninitialized.output
     init_all(settings)
     for args, message in (
-        (["sync", "--night", "2020-02-31"], "--night must be a date"),
+        (["sync", "--night", "2020-02-31"], "is not a date on the calendar"),
         (["sync", "--night", "2020-01-06", "--interface", "ncms_to_nova"], "unknown interface"),
         (["replay", "--night", "2020-01-06", "--interface", "nova_to_gcms"], "no stored batch"),
         (["nightly", "--from", "2020-01-09", "--to", "2020-01-06"], "is before --from"),
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "casesync", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 2, (args, done.stderr)
-        assert message in done.stderr, (args, done.stderr)
-        assert "Traceback" not in done.stderr
+        done = invoke(settings, *args)
+        assert done.exit_code == 2, (args, done.output)
+        assert message in done.output, (args, done.output)
+        assert "Traceback" not in done.output

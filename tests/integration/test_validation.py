@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,10 +16,12 @@ from casesync.seeding import parse_options, seed
 from casesync.sync import nightly
 from casesync.validation import ValidationFailed, score, validate
 from connectors import Connectors
+from expectations.rules import Query
+from expectations.runner import all_rules
 from schemas import gcms, ncms
 from schemas.control import Finding
 from seed.defects import DefectClass
-from tests.conftest import settings_env
+from tests.conftest import copy_world, drop_world, invoke, settings_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -124,52 +128,67 @@ def test_findings_are_one_row_per_record_per_rule(
             select(Finding).where(Finding.rule == "gcms.removal_order.issuing_authority.chart")
         ).first()
     connectors.dispose()
-    assert total == distinct and total > 0
+    assert total is not None and total == distinct and total > 0
     assert sample is not None
     assert sample.field == "issuing_authority" and sample.severity == "error"
     assert "jurisdiction" in sample.message or "chart" in sample.message
 
 
 def test_more_than_200_failures_all_come_back(
-    clean: tuple[Settings, dt.date], module_world: Any
+    clean: tuple[Settings, dt.date], tmp_path_factory: pytest.TempPathFactory, backend: str
 ) -> None:
-    """GX returns 200 examples by default; casesync keeps every failing record."""
-    settings, last = clean
+    """GX returns 200 examples by default; casesync keeps every failing record.
+
+    It works on a copy: the clean world stays clean for the tests after it.
+    """
+    original, last = clean
+    settings = copy_world(original, tmp_path_factory.mktemp("blanked"), backend)
     changed = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(6))  # 01:00 Toronto
     connectors = Connectors.from_settings(settings)
-    with connectors.gcms.connect() as conn:
-        ucis = (
-            conn.execute(select(gcms.Client.uci).order_by(gcms.Client.uci).limit(260))
-            .scalars()
-            .all()
-        )
-    with connectors.ncms.connect() as conn:
-        cases = (
-            conn.execute(
-                select(ncms.RemovalCase.case_no).order_by(ncms.RemovalCase.case_no).limit(230)
-            )
-            .scalars()
-            .all()
-        )
-    with connectors.gcms.begin() as conn:
-        conn.execute(
-            update(gcms.Client)
-            .where(gcms.Client.uci.in_(ucis))
-            .values(surname=None, updated_at=changed)
-        )
-    with connectors.ncms.begin() as conn:
-        for index, case_no in enumerate(cases):
-            conn.execute(
-                update(ncms.RemovalCase)
-                .where(ncms.RemovalCase.case_no == case_no)
-                .values(uci=f"99-{index:04d}-9999", updated_at=changed)
-            )
     try:
+        with connectors.gcms.connect() as conn:
+            ucis = (
+                conn.execute(select(gcms.Client.uci).order_by(gcms.Client.uci).limit(260))
+                .scalars()
+                .all()
+            )
+        with connectors.ncms.connect() as conn:
+            cases = (
+                conn.execute(
+                    select(ncms.RemovalCase.case_no).order_by(ncms.RemovalCase.case_no).limit(230)
+                )
+                .scalars()
+                .all()
+            )
+        assert (len(ucis), len(cases)) == (260, 230)
+        with connectors.gcms.begin() as conn:
+            conn.execute(
+                update(gcms.Client)
+                .where(gcms.Client.uci.in_(ucis))
+                .values(surname=None, updated_at=changed)
+            )
+        with connectors.ncms.begin() as conn:
+            for index, case_no in enumerate(cases):
+                conn.execute(
+                    update(ncms.RemovalCase)
+                    .where(ncms.RemovalCase.case_no == case_no)
+                    .values(uci=f"99-{index:04d}-9999", updated_at=changed)
+                )
         result = validate(settings)
         assert result["failed_rules"]["gcms.client.surname.mandatory"] == 260
         assert result["failed_rules"]["cross.ncms.removal_case.uci_in_gcms"] == 230
+        with connectors.control.connect() as conn:
+            found = set(
+                conn.execute(
+                    select(Finding.record_key).where(
+                        Finding.rule == "gcms.client.surname.mandatory", Finding.scope == "full"
+                    )
+                ).scalars()
+            )
+        assert found == set(ucis)
     finally:
         connectors.dispose()
+        drop_world(settings, backend)
 
 
 def test_a_rule_that_cannot_run_is_reported_and_the_others_run(
@@ -204,12 +223,29 @@ def test_a_rule_that_cannot_run_is_reported_and_the_others_run(
 
 
 def test_data_docs_are_written(clean: tuple[Settings, dt.date]) -> None:
+    """One offline site per night: a suite page and a validation page for every suite."""
     settings, last = clean
     result = validate(settings, night=last)
-    index = settings.data_docs_dir / f"night-{last.isoformat()}" / "index.html"
-    assert result["data_docs"].endswith(str(index))
+    site = settings.data_docs_dir / f"night-{last.isoformat()}"
+    index = site / "index.html"
+    assert result["data_docs"] == index.as_uri()
     page = index.read_text()
-    assert "<html" in page.lower() and "gcms_client" in page
+    linked = set(re.findall(r'href="([^"#?]+\.html)"', page))
+    assert linked, "the index links no page"
+    assert [link for link in linked if not (site / link).is_file()] == []
+    suites = {
+        Path(link).stem.rsplit("_", 1)[0] for link in linked if link.startswith("expectations/")
+    }
+    validated = {p.name.rsplit("_", 1)[0] for p in (site / "validations").iterdir()}
+    assert validated == suites
+    expected = {f"{r.system}_{r.table}" for r in all_rules() if not isinstance(r.check, Query)}
+    expected |= {f"{r.database}_queries" for r in all_rules() if isinstance(r.check, Query)}
+    assert expected <= suites, expected - suites
+    assert {p.name for p in (site / "validations").rglob("*.html")}, "no validation page"
+    # Offline: no page loads a script or a stylesheet from the network.
+    for html in site.rglob("*.html"):
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html.read_text())
+        assert remote == [], (html.name, remote[:3])
 
 
 @pytest.mark.parametrize(
@@ -221,12 +257,5 @@ def test_data_docs_are_written(clean: tuple[Settings, dt.date]) -> None:
     ],
 )
 def test_validate_rejects_bad_options(settings: Settings, args: list[str], message: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "casesync", *args],
-        capture_output=True,
-        text=True,
-        env=settings_env(settings),
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 2 and message in done.stderr
+    done = invoke(settings, *args)
+    assert done.exit_code == 2 and message in done.output, done.output

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_only_the_latest_nights_sites_are_kept(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, data_docs_nights=30)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path, data_docs_nights=30)
     nights = [dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(35)]
     for night in nights:
         (settings.data_docs_dir / f"night-{night}").mkdir(parents=True)

@@ -62,7 +62,9 @@ def show_command(
 @conflicts_app.command("resolve")
 def resolve_command(
     conflict_id: int,
-    keep: Annotated[str, typer.Option(help="owner, incoming, or the value to keep")],
+    keep: Annotated[
+        str, typer.Option(help="owner, incoming, target (its own edit), or the value to keep")
+    ],
     note: Annotated[str | None, typer.Option(help="why (kept with the decision)")] = None,
 ) -> None:
     """Record a decision; the interface's next night writes it into the target and audits it."""

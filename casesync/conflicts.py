@@ -1,8 +1,9 @@
 """The two-way conflict queue, as analysts work it: list, show, resolve.
 
-A resolution keeps the owner's value, the incoming value, or a value typed
-by the analyst; it is recorded with who, when and why, and the interface's
-next run writes it into the target (connectors/conflicts.py) and audits it.
+A resolution keeps the owner's value, the incoming value, the target's value
+(its own edit of a field the source owns), or a value typed by the analyst;
+it is recorded with who, when and why, and the interface's next run writes
+it into the target (connectors/conflicts.py) and audits it.
 """
 
 from __future__ import annotations
@@ -72,16 +73,16 @@ def resolve_conflict(
     note: str | None = None,
     by: str | None = None,
 ) -> dict[str, Any]:
-    """Record a decision: keep `owner`, `incoming`, or any other text as the value to keep."""
+    """Record a decision: keep `owner`, `incoming`, `target`, or any other text as the value."""
     if not keep:
-        raise BadInput("--keep must be owner, incoming or a value")
+        raise BadInput("--keep must be owner, incoming, target or a value")
     current = show_conflict(settings, conflict_id)
     if current["status"] != "open":
         raise BadInput(
             f"conflict {conflict_id} is {current['status']} (resolved by "
             f"{current['resolved_by']} on {current['resolved_at']}); nothing was done"
         )
-    resolution = keep if keep in ("owner", "incoming") else "value"
+    resolution = keep if keep in ("owner", "incoming", "target") else "value"
     if resolution == "value":
         _check_value(current, keep)
     connectors = Connectors.from_settings(settings)

@@ -144,12 +144,15 @@ def simulate_until(settings: Settings, night: dt.date) -> dict[str, Any]:
 
 def _feed_history(settings: Settings, connectors: Connectors, options: Options) -> None:
     """The feeds' copies of the back-filled history, as loaded before the first night."""
+    from casesync.settings import InteropMode
     from casesync.sync import active_interfaces
     from connectors.transfer import load_history
     from schemas.calendar import night_interval
 
+    two_way = settings.interop_mode is InteropMode.TWO_WAY
     for interface in active_interfaces(settings):
-        load_history(connectors, interface, night_interval(options.start, interface.cutoff)[0])
+        start = night_interval(options.start, interface.cutoff)[0]
+        load_history(connectors, interface, start, two_way=two_way)
 
 
 def simulate(settings: Settings, days: int) -> dict[str, Any]:

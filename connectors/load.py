@@ -65,9 +65,11 @@ class StreamResult:
     diff: list[dict[str, Any]] = field(default_factory=list)  # dry runs only
     actions: dict[str, str] = field(default_factory=dict, repr=False)  # key -> action
     holds: list[Held] = field(default_factory=list, repr=False)
+    #: Two-way: what the batch delivers of each record's source-owned fields (conflicts.deliver).
+    deliveries: list[Any] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        hidden = ("actions", "diff", "holds")
+        hidden = ("actions", "diff", "holds", "deliveries")
         shown = {k: v for k, v in vars(self).items() if k not in hidden}
         if self.diff:
             shown["diff"] = self.diff
@@ -137,7 +139,27 @@ def apply_batch(
         dry_run=dry_run,
         before_commit=before_commit,
         guarded={s.name: target_owned(s) for s in interface.streams} if batch.two_way else None,
+        watched=_watched(connectors, batch, checked) if batch.two_way else None,
     )
+
+
+def _watched(
+    connectors: Connectors, batch: Applying, checked: dict[str, contract.Checked]
+) -> dict[str, conflicts.Watch]:
+    """Per stream, its source-owned fields and what the feed last delivered of its records."""
+    from schemas.ownership import source_owned
+
+    watches = {}
+    with connectors.control.connect() as conn:
+        for stream in batch.interface.streams:
+            rows = checked[stream.name].rows
+            keys = [str(k) for k in rows.column(stream.target_key).to_pylist()]
+            watches[stream.name] = conflicts.Watch(
+                source_owned(stream),
+                conflicts.delivered(conn, batch.interface, stream, keys),
+                batch.batch_id,
+            )
+    return watches
 
 
 def _check_counts(batch: Applying, results: list[StreamResult]) -> None:
@@ -160,13 +182,16 @@ def apply(
     dry_run: bool,
     before_commit: Callable[[list[StreamResult]], None] | None = None,
     guarded: dict[str, list[str]] | None = None,
+    watched: dict[str, conflicts.Watch] | None = None,
 ) -> list[StreamResult]:
     """Stage every stream's rows, then upsert them into the target in one transaction.
 
     `before_commit` runs after the upserts and before the target commits (the
     run's checks and audit); a dry run rolls everything back after it.
     `guarded` (two-way mode): per stream, the target-owned fields whose changes
-    are held as conflicts (connectors/conflicts.py) instead of applied.
+    are held as conflicts (connectors/conflicts.py) instead of applied;
+    `watched`: per stream, the source-owned fields whose target-side edits
+    since the feed last delivered them are held the same way.
     """
     staged_rows = {stream.name: (target, checked.rows) for stream, target, checked in loads}
     with (
@@ -183,8 +208,14 @@ def apply(
                     holds = conflicts.hold(
                         conn, stream, target, stage, guarded[stream.name], VERSION
                     )
+                deliveries: list[Any] = []
+                if watched and watched.get(stream.name):
+                    edits, deliveries = conflicts.hold_edits(
+                        conn, stream, target, stage, watched[stream.name], VERSION
+                    )
+                    holds += edits
                 result = _load_stream(conn, stream, target, stage, dry_run=dry_run)
-                result.holds, result.held = holds, len(holds)
+                result.holds, result.held, result.deliveries = holds, len(holds), deliveries
                 results.append(result)
                 faults.point("after_upsert")
             if before_commit is not None:
@@ -339,6 +370,9 @@ def record(
         for stream, result in zip(interface.streams, results, strict=True):
             result.conflicts = conflicts.queue(
                 conn, interface, stream, batch.night, batch.batch_id, batch.run_id, result.holds
+            )
+            conflicts.deliver(
+                conn, interface, stream, batch.batch_id, batch.run_id, result.deliveries
             )
     faults.point("after_audit")
 

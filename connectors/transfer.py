@@ -435,13 +435,15 @@ def _advance_watermark(
 
 
 def load_history(
-    connectors: Connectors, interface: Interface, before: dt.datetime
+    connectors: Connectors, interface: Interface, before: dt.datetime, *, two_way: bool = False
 ) -> dict[str, int]:
     """Copy every source record last changed before `before` into the target.
 
     What the feed had carried before casesync ran its first night: loaded once,
     just before that night, with no batch file (there was none); a year of
     changes at a time, so a CBSA-scale history stays within the memory goal.
+    `two_way`: what it delivers is recorded (connectors/conflicts.py), so a
+    target's later edit of a history record is found too.
     Rejected records are quarantined (batch `<interface>:history`). The
     history's capture mark then says every change before `before` up to the
     closed epoch was carried: a later change typed with an older time is a
@@ -462,7 +464,9 @@ def load_history(
         }
         if not any(table.num_rows for table in records.values()):
             continue
-        applying = load.Applying(identifier, interface, night, records, audit=False)
+        applying = load.Applying(
+            identifier, interface, night, records, audit=False, two_way=two_way
+        )
         for stream, outcome in zip(
             interface.streams, load.apply_batch(connectors, applying), strict=True
         ):

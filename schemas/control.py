@@ -166,10 +166,14 @@ class Conflict(ControlBase):
     """Two-way mode: a change to a field by a system that does not own it.
 
     `kind` is `non_owner_change` (a feed carried a change to a field its
-    target owns) or `both_changed` (the owner's change met the target's own
-    change to that field since the feed last wrote it). `old_value` is what the
-    target held before, `owner_value` the owner's and `incoming_value` the
-    feed's; `*_written_by` say which system and user (or run) wrote each. A
+    target owns), `non_owner_edit` (the target changed a field the source owns
+    since the feed last delivered it, and the feed would overwrite it) or
+    `both_changed` (the owner's change met the target's own change to that
+    field since the feed last delivered it). `old_value` is the value before
+    either change (the target's, or the one the feed last delivered),
+    `owner_value` the owner's, `incoming_value` the feed's and `target_value`
+    what the target holds; `*_written_by` say which system and user (or run)
+    wrote each. A
     resolution (`casesync conflicts resolve`) is recorded with who, when and
     why, and applied to the target by the interface's next run (`applied_*`).
     """
@@ -202,10 +206,33 @@ class Conflict(ControlBase):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     applied_run_id: Mapped[int | None] = mapped_column(Integer)
+    target_value: Mapped[str | None] = mapped_column(Text)
+    target_written_by: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (
         UniqueConstraint("interface", "night", "target_table", "record_key", "field"),
     )
+
+
+class DeliveredValue(ControlBase):
+    """Two-way mode: what a feed last delivered of one record's source-owned fields.
+
+    `field_values` is a JSON object, field -> value as text (`None` for null),
+    written with the batch's audit before the target commits; `previous_values`
+    is what it held before `batch_id` (a rerun of that batch after a crash
+    before the target committed finds the target still at those values). A
+    target value that is neither is the target's own edit (connectors/conflicts.py).
+    """
+
+    __tablename__ = "delivered_value"
+
+    interface: Mapped[str] = mapped_column(String(20), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(40), primary_key=True)
+    record_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field_values: Mapped[str] = mapped_column(Text)
+    previous_values: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[str] = mapped_column(String(60))
+    run_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Finding(ControlBase):

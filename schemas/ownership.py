@@ -83,6 +83,11 @@ def target_owned(stream: Stream) -> list[str]:
     return [c for c in carried_fields(stream) if owner(stream, c) == stream.target_system]
 
 
+def source_owned(stream: Stream) -> list[str]:
+    """The carried fields its source owns: the target's own edit of one is a conflict too."""
+    return [c for c in carried_fields(stream) if owner(stream, c) == stream.source_system]
+
+
 def rows(interfaces: list[Interface]) -> Iterator[tuple[str, str, str, str, str, str]]:
     """(interface, stream, target table, field, owner, why) for every carried field."""
     for interface in interfaces:

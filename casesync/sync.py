@@ -30,8 +30,9 @@ TWO_WAY_NOT_BUILT = (
     "removal information and R240(3) departures to GCMS, and in that mode the simulated "
     "officers stop re-keying them, so they would be lost; use one_way (nothing was done)"
 )
-#: True once two_way works end to end; until then the mode is refused (TWO_WAY_NOT_BUILT).
-TWO_WAY_READY = False
+#: two_way works end to end: its interfaces carry what the officers no longer re-key, and no
+#: change to a field its owner did not make is applied silently (connectors/conflicts.py).
+TWO_WAY_READY = True
 
 
 @contextlib.contextmanager

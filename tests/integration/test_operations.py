@@ -368,21 +368,41 @@ def test_an_airflow_connection_error_is_not_a_fallback(monkeypatch: pytest.Monke
         jobs._connection_url("gcms_db")
 
 
-def test_two_way_mode_is_refused_until_its_interfaces_exist(world: Settings) -> None:
+def test_two_way_mode_runs_a_night_of_all_four_interfaces(
+    module_world: Callable[..., Settings],
+) -> None:
+    """Two_way runs NOVA->GCMS, NCMS->GCMS, GCMS->NCMS, GCMS->NOVA; another mode is refused."""
     from tests.conftest import settings_env
 
+    world = module_world(interop_mode="two_way")
+    options = parse_options(
+        files=60, days=2, start=START.isoformat(), defect_rate=0.0, seed=5, mode="two_way"
+    )
+    seed(world, options)
     env = settings_env(world)
     env["CASESYNC_INTEROP_MODE"] = "two_way"
-    for args in (["sync", "--night", _night(0).isoformat()], ["simulate", "--days", "1"]):
-        done = _invoke(args, env=env)
-        assert done.exit_code == 2, (args, done.output)
-        assert "two_way is not available yet" in done.output
+    done = _invoke(["sync", "--night", _night(0).isoformat()], env=env)
+    assert done.exit_code == 0, done.output
     connectors = Connectors.from_settings(world)
     try:
         with connectors.control.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(SyncRun)).scalar() == 0
+            runs = conn.execute(select(SyncRun.interface, SyncRun.status).order_by(SyncRun.run_id))
+            assert list(runs) == [
+                ("nova_to_gcms", "succeeded"),
+                ("ncms_to_gcms", "succeeded"),
+                ("gcms_to_ncms", "succeeded"),
+                ("gcms_to_nova", "succeeded"),
+            ]
+        with connectors.gcms.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(gcms.Warrant)).scalar_one() > 0
     finally:
         connectors.dispose()
+    from pydantic import ValidationError
+
+    from casesync.settings import Settings as Configured
+
+    with pytest.raises(ValidationError, match="'one_way' or 'two_way'"):
+        Configured(home=world.home, interop_mode="three_way")  # type: ignore[arg-type]
 
 
 def test_a_night_after_the_world_is_refused(world: Settings) -> None:

@@ -36,7 +36,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "ownership.md"
 
 @pytest.fixture(autouse=True, scope="module")
 def two_way_enabled() -> Iterator[None]:
-    """The mode is refused on main until it is declared ready (casesync.sync.TWO_WAY_READY)."""
+    """The mode on, whatever casesync.sync.TWO_WAY_READY says (it is on for operators too)."""
     before = sync.TWO_WAY_READY
     sync.TWO_WAY_READY = True
     yield

@@ -72,8 +72,9 @@ TWO_WAY_CHUNKS = 4
 TWO_WAY_SCHEDULES = int(
     os.environ.get("CASESYNC_TWO_WAY_SCHEDULES", "8" if BACKEND == "sqlite" else "4")
 )
-#: Schedules whose findings are compared too (a full validation is the slow part).
-FINDINGS_EVERY = 50
+#: Schedules whose findings are compared too, by a full validation with the SQL engine
+#: (the same rules as Great Expectations runs, without building Data Docs).
+FINDINGS_EVERY = 10
 
 #: Tables an interface writes: a clerk's correction there would be overwritten by the feed.
 FEED_TABLES = {
@@ -420,7 +421,7 @@ def findings(settings: Settings) -> set[tuple[str, str, str, str]]:
     from casesync.validation import validate
     from schemas.control import Finding
 
-    validate(settings)
+    validate(settings, engine="sql")
     connectors = Connectors.from_settings(settings)
     try:
         with connectors.control.connect() as conn:

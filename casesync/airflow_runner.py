@@ -220,14 +220,12 @@ class RunningAirflow:
         reason of each failed task (from its log) as soon as it fails.
         """
         self.wait_for_dag(dag_id)
-        was_paused = bool(self.get(f"/api/v2/dags/{dag_id}").get("is_paused"))
         self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        try:
-            return self._backfill(dag_id, first, last, reprocess, timeout, progress)
-        finally:
-            if was_paused:  # leave the DAG as it was: a paused DAG must not start runs of its own
-                with contextlib.suppress(CasesyncError):
-                    self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": True})
+        return self._backfill(dag_id, first, last, reprocess, timeout, progress)
+
+    def pause(self, dag_id: str) -> None:
+        """Pause a DAG: the scheduler starts no run of its own for it."""
+        self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": True})
 
     def _backfill(
         self,
@@ -256,8 +254,10 @@ class RunningAirflow:
                 self.post("/api/v2/backfills", body)
                 break
             except CasesyncError as exc:
-                # On SQLite the API server refuses while the scheduler holds the database.
-                if "Database is locked" not in str(exc) or attempt == 9:
+                # On SQLite the API server refuses while the scheduler holds the database;
+                # a backfill that just finished is closed by the scheduler a moment later.
+                busy = "Database is locked" in str(exc) or "HTTP 409" in str(exc)
+                if not busy or attempt == 9:
                     raise
                 time.sleep(1 + attempt)
         wanted = (last - first).days + 1

@@ -50,6 +50,7 @@ def backfill(
     reprocess: str = "none",
     dag_id: str = "nightly_interfaces",
     progress: Callable[[str], None] | None = None,
+    pause_after: bool = False,
 ) -> list[dict[str, Any]]:
     """Backfill nights through Airflow's scheduler; every run must succeed.
 
@@ -75,6 +76,8 @@ def backfill(
 
     with airflow(settings) as running:
         runs = running.backfill(dag_id, first, last, reprocess=reprocess, progress=heard)
+        if pause_after:  # the demo: `make airflow` must not start a night of its own at once
+            running.pause(dag_id)
     failed = [r for r in runs if r["state"] != "success"]
     if failed:
         nights = ", ".join(airflow_runner.night_of_run(r) for r in failed)
@@ -167,7 +170,9 @@ def demo(settings: Settings, say: Callable[[str], None]) -> dict[str, Any]:
         "3. Airflow (scheduler, DAG processor, API server) "
         f"backfills nightly_interfaces {first}..{last}"
     )
-    runs = backfill(settings, first, last, progress=lambda line: say("   " + line))
+    runs = backfill(
+        settings, first, last, progress=lambda line: say("   " + line), pause_after=True
+    )
     for run in runs:
         say(f"   {run['dag_run_id']}: {run['state']}")
     say("4. casesync validate --full")

@@ -22,7 +22,7 @@ from schemas.control import Finding, SyncRun, ValidationRun
 from tests.conftest import PG_URL, system_digests
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from casesync.settings import Settings
 
@@ -109,7 +109,7 @@ def test_dag_test_runs_one_night_end_to_end(settings: Settings) -> None:
 
 
 @pytest.fixture
-def metadata(backend: str) -> tuple[str | None, str]:
+def metadata(backend: str) -> Iterator[tuple[str | None, str]]:
     """Airflow's metadata database: SQLite on the SQLite run, PostgreSQL + Celery on the other."""
     if backend == "sqlite":
         yield None, "LocalExecutor"

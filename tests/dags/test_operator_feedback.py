@@ -89,7 +89,9 @@ def test_a_failed_backfill_names_night_task_and_check_within_seconds(settings: S
     finally:
         connectors.dispose()
     assert [status for status, _ in blocked] == ["blocked"]  # not retried
-    finished = blocked[0][1].replace(tzinfo=dt.UTC).timestamp()
+    finished_at = blocked[0][1]
+    assert finished_at is not None
+    finished = finished_at.replace(tzinfo=dt.UTC).timestamp()
     assert at - finished < 10, (at - finished, line)
     assert any("night 2020-01-06: validate_night success" in line for _, line in heard)
 

@@ -30,11 +30,13 @@ demo: venv
 	$(VENV)/bin/casesync demo
 
 # Two workers, each module on one worker (its worlds are built once); `slow` tests
-# (Airflow runs, a simulated year) are left to `make test-slow` and to CI.
+# (Airflow runs, a simulated year) are left to `make test-slow`; CI runs
+# `make test MARKERS="slow or not slow"`, everything in one session.
 PYTEST := $(VENV)/bin/pytest -q -n 2 --dist loadscope
+MARKERS ?= not slow
 
 test: venv
-	$(PYTEST) -m "not slow"
+	$(PYTEST) -m "$(MARKERS)"
 
 test-slow: venv
 	$(PYTEST) -m slow

@@ -213,17 +213,17 @@ def test_seed_rejects_bad_options(settings: Settings, args: list[str], message: 
 
 
 def test_seed_refuses_an_existing_world_unless_replace(settings: Settings) -> None:
-    created = _cli(settings, "init", "--create-databases")  # as the README's first step
-    assert created.returncode == 0, created.stderr
-    first = _cli(settings, "seed", "--files", "300", "--days", "3", "--json")
-    assert first.returncode == 0, first.stderr
-    again = _cli(settings, "seed", "--files", "300", "--days", "3")
-    assert again.returncode == 2
-    assert "already hold a world" in again.stderr and "--replace" in again.stderr
-    replaced = _cli(
+    created = invoke(settings, "init", "--create-databases")  # as the README's first step
+    assert created.exit_code == 0, created.output
+    first = invoke(settings, "seed", "--files", "300", "--days", "3", "--json")
+    assert first.exit_code == 0, first.output
+    again = invoke(settings, "seed", "--files", "300", "--days", "3")
+    assert again.exit_code == 2
+    assert "already hold a world" in again.output and "--replace" in again.output
+    replaced = invoke(
         settings, "seed", "--files", "300", "--days", "3", "--seed", "9", "--replace", "--json"
     )
-    assert replaced.returncode == 0, replaced.stderr
+    assert replaced.exit_code == 0, replaced.output
     result = json.loads(replaced.stdout)
     assert result["options"]["seed"] == 9
     assert set(result["calibration"]) == {"reports", "orders", "arrests", "removals"}

@@ -191,11 +191,6 @@ def late_statement(stream: Stream, read: Window) -> tuple[Select, dict[str, Any]
     return _statement(stream, "late"), values
 
 
-def _text(moment: dt.datetime) -> str:
-    """A timestamp as the text the date columns are read as (SQLAlchemy's storage form)."""
-    return moment.isoformat(" ", "microseconds")
-
-
 def keep_late(records: pa.Table, read: Window) -> pa.Table:
     """Those of the late candidates whose epoch is above their own interval's mark.
 

@@ -15,13 +15,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlalchemy import String, and_, case, cast, exists, func, literal, select
+from sqlalchemy import String, and_, cast, exists, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from connectors import arrow_io, capture, dialect
 from schemas import control, gcms, metadata_for, ncms, nova
-from schemas.interfaces import INTERFACES
+from schemas.interfaces import INTERFACES, newest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,11 +92,7 @@ def _ncms_cases() -> Select:
 
 def _epoch(*models: Any) -> Any:
     """The newest change epoch of the joined rows, as `_version`."""
-    newest: Any = func.coalesce(models[0].change_epoch, 0)
-    for model in models[1:]:
-        epoch = func.coalesce(model.change_epoch, 0)
-        newest = case((epoch > newest, epoch), else_=newest)
-    return newest.label("_version")
+    return newest(*(func.coalesce(model.change_epoch, 0) for model in models)).label("_version")
 
 
 def _feed_source_side(interface: Interface, stream: Stream) -> Select:

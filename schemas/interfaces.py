@@ -77,11 +77,11 @@ class Stream:
 
     def record_time(self) -> Any:
         """When the record last changed: the newest `updated_at` of its joined rows."""
-        return _newest(*(model.updated_at for model in self.joined))
+        return newest(*(model.updated_at for model in self.joined))
 
     def record_epoch(self) -> Any:
         """The change epoch of the record's newest committed change."""
-        return _newest(*(func.coalesce(model.change_epoch, 0) for model in self.joined))
+        return newest(*(func.coalesce(model.change_epoch, 0) for model in self.joined))
 
     def transform(self, source: Mapping[str, Any]) -> dict[str, Any]:
         """Map one source record onto the target's columns (no validation)."""
@@ -99,8 +99,11 @@ class Stream:
         return row
 
 
-def _newest(*columns: Any) -> Any:
-    """The largest of the columns per row, in SQL any backend runs (the columns are NOT NULL)."""
+def newest(*columns: Any) -> Any:
+    """The largest of the columns per row, in SQL any backend runs (the columns are NOT NULL).
+
+    A record's version is the newest of its joined rows' (their times, their epochs).
+    """
     newest = columns[0]
     for column in columns[1:]:
         newest = case((column > newest, column), else_=newest)

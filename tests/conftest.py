@@ -100,8 +100,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def invoke(settings: Settings, *args: str) -> Any:
-    """The CLI in this process (typer's runner), on `settings`: for argument checks.
+def invoke(settings: Settings, *args: str, **env: str) -> Any:
+    """The CLI in this process (typer's runner), on `settings` (and `env` on top of them).
 
     Tests that must prove the installed entry point (a lock held by another process,
     a kill) run `python -m casesync` in a subprocess instead.
@@ -113,7 +113,7 @@ def invoke(settings: Settings, *args: str) -> Any:
 
     get_settings.cache_clear()
     try:
-        return CliRunner().invoke(app, list(args), env=settings_env(settings))
+        return CliRunner().invoke(app, list(args), env={**settings_env(settings), **env})
     finally:
         get_settings.cache_clear()
 

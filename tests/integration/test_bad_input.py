@@ -6,12 +6,9 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
-from typer.testing import CliRunner
 
-from casesync.cli import app
-from casesync.settings import get_settings
 from connectors import dialect
-from tests.conftest import PG_URL, settings_env
+from tests.conftest import PG_URL, invoke
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,13 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def _run(settings: Settings, *args: str, **env: str) -> tuple[int, str]:
-    environment = settings_env(settings)
-    environment.update(env)
-    get_settings.cache_clear()  # the CLI reads the settings once per process
-    try:
-        done = CliRunner().invoke(app, list(args), env=environment)
-    finally:
-        get_settings.cache_clear()
+    done = invoke(settings, *args, **env)
     assert "Traceback" not in done.output, done.output
     return done.exit_code, done.output
 

@@ -27,7 +27,7 @@ from schemas.calendar import night_interval
 from schemas.control import AuditLog, Batch, Quarantine, SyncRun
 from schemas.errors import PipelineCheckFailed
 from schemas.interfaces import NOVA_TO_GCMS
-from tests.conftest import copy_world, drop_world, system_digests, type_claim
+from tests.conftest import copy_world, drop_world, invoke, system_digests, type_claim
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -371,16 +371,12 @@ def test_two_way_mode_runs_a_night_of_all_four_interfaces(
     module_world: Callable[..., Settings],
 ) -> None:
     """Two_way runs NOVA->GCMS, NCMS->GCMS, GCMS->NCMS, GCMS->NOVA; another mode is refused."""
-    from tests.conftest import settings_env
-
     world = module_world(interop_mode="two_way")
     options = parse_options(
         files=60, days=2, start=START.isoformat(), defect_rate=0.0, seed=5, mode="two_way"
     )
     seed(world, options)
-    env = settings_env(world)
-    env["CASESYNC_INTEROP_MODE"] = "two_way"
-    done = _invoke(["sync", "--night", _night(0).isoformat()], env=env)
+    done = invoke(world, "sync", "--night", _night(0).isoformat())
     assert done.exit_code == 0, done.output
     connectors = Connectors.from_settings(world)
     try:
@@ -468,17 +464,3 @@ def test_every_stream_of_a_night_is_read_from_one_snapshot(
     assert first.counted == second.counted
     with connectors.nova.connect() as conn:
         assert len(conn.execute(parties).all()) == first.counted + 1
-
-
-def _invoke(args: list[str], env: dict[str, str]) -> Any:
-    """The CLI in this process, with the settings read afresh from `env`."""
-    from typer.testing import CliRunner
-
-    from casesync.cli import app
-    from casesync.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, args, env=env)
-    finally:
-        get_settings.cache_clear()

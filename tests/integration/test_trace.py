@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import update
@@ -16,7 +16,7 @@ from casesync.validation import validate
 from connectors import Connectors
 from schemas import gcms, nova
 from schemas.calendar import night_interval
-from tests.conftest import settings_env, type_claim
+from tests.conftest import invoke, type_claim
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,26 +91,12 @@ def test_a_trace_shows_each_step_with_its_time_and_change(traced: tuple[Settings
 
 def test_trace_on_the_command_line(traced: tuple[Settings, int]) -> None:
     settings, decision_id = traced
-    done = _invoke(["trace", f"N{decision_id}", "--json"], env=settings_env(settings))
+    done = invoke(settings, "trace", f"N{decision_id}", "--json")
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["key"] == f"N{decision_id}"
-    shown = _invoke(["trace", f"N{decision_id}"], env=settings_env(settings))
+    shown = invoke(settings, "trace", f"N{decision_id}")
     assert "outcome_code 'REJ' -> 'CNF'" in shown.output
     assert "replay" in shown.output
-    missing = _invoke(["trace", "N0"], env=settings_env(settings))
+    missing = invoke(settings, "trace", "N0")
     assert missing.exit_code == 2
     assert "no record 'N0'" in missing.output
-
-
-def _invoke(args: list[str], env: dict[str, str]) -> Any:
-    """The CLI in this process, with the settings read afresh from `env`."""
-    from typer.testing import CliRunner
-
-    from casesync.cli import app
-    from casesync.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, args, env=env)
-    finally:
-        get_settings.cache_clear()

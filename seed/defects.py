@@ -38,6 +38,43 @@ class DefectClass(StrEnum):
     DETENTION_REVIEW_OVERDUE = "detention_review_overdue"
     PRIORITY_INCONSISTENT = "priority_inconsistent"
     LITIGATION_LATE = "litigation_late"
+    # Life-cycle states that cannot hold together (expectations/lifecycle.py).
+    FINALIZED_FILE_WITHOUT_DECISION = "finalized_file_without_decision"
+    DEPARTURE_CONFIRMED_ORDER_NOT_ENFORCED = "departure_confirmed_order_not_enforced"
+    DEEMED_DEPORTATION_NOT_DEPARTURE_ORDER = "deemed_deportation_not_departure_order"
+    TSR_STAY_SERIOUS_GROUND = "tsr_stay_serious_ground"
+    ORDER_GROUND_NOT_FOR_PERMANENT_RESIDENTS = "order_ground_not_for_permanent_residents"
+    ORDER_GROUND_FOR_PERMANENT_RESIDENTS_ONLY = "order_ground_for_permanent_residents_only"
+    REPORT_GROUND_NOT_FOR_PERMANENT_RESIDENTS = "report_ground_not_for_permanent_residents"
+    REPORT_GROUND_FOR_PERMANENT_RESIDENTS_ONLY = "report_ground_for_permanent_residents_only"
+    GCMS_WARRANT_EXECUTED_AND_CANCELLED = "gcms_warrant_executed_and_cancelled"
+    NCMS_WARRANT_EXECUTED_AND_CANCELLED = "ncms_warrant_executed_and_cancelled"
+    TSR_IMPEDIMENT_SERIOUS_GROUND = "tsr_impediment_serious_ground"
+    WANTED_WITHOUT_OPEN_WARRANT = "wanted_without_open_warrant"
+    ENDED_CASE_OPEN_WARRANT = "ended_case_open_warrant"
+    READY_WITH_OPEN_IMPEDIMENT = "ready_with_open_impediment"
+    REMOVED_WHILE_DETAINED = "removed_while_detained"
+    OPEN_CASE_CLOSED_INVENTORY = "open_case_closed_inventory"
+    ENDED_CASE_OPEN_INVENTORY = "ended_case_open_inventory"
+    OPEN_CASE_WITH_CLOSING_DATE = "open_case_with_closing_date"
+    REMOVED_CASE_WITHOUT_REMOVAL_DATE = "removed_case_without_removal_date"
+    # A copy that disagrees with the record it copies.
+    STATUS_MISMATCH = "status_mismatch"
+    NCMS_ORDER_TYPE = "ncms_order_type"
+    # Time limits (expectations/time_limits.py) and re-keying deadlines.
+    REASONS_FUTURE = "reasons_future"
+    REASONS_BEFORE_DECISION = "reasons_before_decision"
+    RAD_FILING_WINDOW = "rad_filing_window"
+    RAD_PERFECTING_LATE = "rad_perfecting_late"
+    RAD_DECISION_LATE = "rad_decision_late"
+    PRRA_APPLIED_BEFORE_NOTICE = "prra_applied_before_notice"
+    PRRA_APPLIED_LATE = "prra_applied_late"
+    LEAVE_SOUGHT_LATE = "leave_sought_late"
+    IN_FORCE_TOO_EARLY = "in_force_too_early"
+    CONVERTED_EARLY = "converted_early"
+    REVIEW_DUE_LATE = "review_due_late"
+    REKEYED_LATE = "rekeyed_late"
+    NOT_REKEYED = "not_rekeyed"
 
 
 #: Relative frequency of each class among planted errors (blank fields and
@@ -59,6 +96,8 @@ CLASS_WEIGHTS: dict[DefectClass, float] = {
     DefectClass.PRIORITY_INCONSISTENT: 1.0,
     DefectClass.LITIGATION_LATE: 1.0,
 }
+#: The life-cycle, copy and time-limit classes: rarer slips, each half a share.
+CLASS_WEIGHTS.update({c: 0.5 for c in DefectClass if c not in CLASS_WEIGHTS})
 _WEIGHT_TOTAL = sum(CLASS_WEIGHTS.values())
 
 
@@ -84,6 +123,7 @@ class DefectInjector:
         self.rate = rate
         self.typed = 0
         self.planted: dict[DefectClass, int] = dict.fromkeys(DefectClass, 0)
+        self.offered: dict[DefectClass, int] = dict.fromkeys(DefectClass, 0)
 
     @property
     def planted_total(self) -> int:
@@ -96,6 +136,8 @@ class DefectInjector:
     def choose(self, rng: random.Random, candidates: list[Candidate]) -> Candidate | None:
         """Count one typed entry; return the error to make on it, if any."""
         self.typed += 1
+        for candidate in candidates:
+            self.offered[candidate.defect_class] += 1
         if self.rate <= 0 or not candidates:
             return None
         best = max(candidates, key=lambda c: self._owed(c.defect_class))
@@ -109,11 +151,18 @@ class DefectInjector:
 
 @dataclass(frozen=True, slots=True)
 class Elsewhere:
-    """A corrupted value whose defect belongs to another row (a duplicate client record)."""
+    """A corrupted value whose defect belongs to another row (a duplicate client record).
+
+    `field` and `shown` name the other row's field to fix and what it shows, when
+    they are not the corrupted field and value (a file finalized over a decision
+    typed as not final).
+    """
 
     value: Any
     table: str
     key: str
+    field: str | None = None
+    shown: Any = None
 
 
 # ---------------------------------------------------------------- corruptions

@@ -21,7 +21,7 @@ from schemas.codes import (
     jurisdiction,
 )
 from seed import type_gcms, type_ncms
-from seed.defects import Candidate, blank
+from seed.defects import Candidate, blank, one_of, shifted_date
 from seed.defects import DefectClass as D
 
 if TYPE_CHECKING:
@@ -91,12 +91,7 @@ def make_order(
     principal = world.principal_orders.get(case.case_no)
     type_gcms.order(day, case, person, rng, principal_order_id=principal)
     world.pool_add("with_order", case.case_no)
-    type_ncms.update_case(
-        day,
-        case,
-        {"gcms_order_id": case.order_id, "order_type": order_type, "order_made_on": case.made_on},
-        rng,
-    )
+    type_ncms.order_typed(day, case, order_type, rng)
     if case.serious and person.status != Status.PERMANENT_RESIDENT and rng.random() < 0.4:
         add_stay(day, case, StayType.SENTENCE, rng)
         world.agenda.add(
@@ -120,7 +115,17 @@ def in_force(day: Day, case: Case, rng: random.Random) -> None:
     person = world.person_of(case)
     case.order_status = OrderStatus.IN_FORCE
     case.in_force_on = day.date
-    type_gcms.order_update(day, case, {"status": case.order_status, "in_force_on": day.date}, rng)
+    early = None
+    refusal_clean = case.refused_decision is not None and not day.ledger.planted_on(
+        "nova", "decision", case.refused_decision
+    )
+    if case.is_claimant and case.refused_on is not None and refusal_clean:
+        # In force within the 15 days after a negative RPD or RAD decision.
+        too_early = shifted_date(case.refused_on, 1, 10)
+        early = [Candidate(D.IN_FORCE_TOO_EARLY, "in_force_on", too_early)]
+    type_gcms.order_update(
+        day, case, {"status": case.order_status, "in_force_on": day.date}, rng, candidates=early
+    )
     if person.citizenship in TSR_COUNTRIES and not case.serious:
         add_stay(day, case, StayType.TSR, rng)
     if case.passport_td is None:
@@ -211,6 +216,9 @@ def add_stay(day: Day, case: Case, stay_type: StayType, rng: random.Random) -> N
     person = world.person_of(case)
     stay_id = world.numbering.next("gcms:stay", 8_000_000)
     case.stays[stay_type.value] = stay_id
+    candidates = []
+    if case.serious and stay_type != StayType.TSR:  # a TSR does not reach s.34-37
+        candidates.append(Candidate(D.TSR_STAY_SERIOUS_GROUND, "stay_type", one_of(["TSR"])))
     type_gcms.simple(
         day,
         "stay_of_removal",
@@ -220,7 +228,7 @@ def add_stay(day: Day, case: Case, stay_type: StayType, rng: random.Random) -> N
         },
         rng,
         agency="CBSA",
-        candidates=[],
+        candidates=candidates,
     )  # fmt: skip
     type_ncms.impediment(day, case, STAY_IMPEDIMENT[stay_type], rng)
     reassess(day, case, rng)
@@ -280,6 +288,8 @@ def reassess(day: Day, case: Case, rng: random.Random) -> None:
         case.officer = assign_officer(world, case.office)
         fields["officer_id"] = case.officer
     type_ncms.update_case(day, case, fields, rng)
+    if new == Inventory.READY:
+        type_ncms.ready_over_open_impediment(day, case, rng)
     if new in (Inventory.READY, Inventory.IMPEDED) and not was_working and not case.dormant:
         world.agenda.add(day.later(rng.randint(5, 40)), "activity", case.case_no)
 
@@ -317,7 +327,9 @@ def close_case(day: Day, case: Case, rng: random.Random, *, reason: str) -> None
         from seed import removals
 
         reason = WarrantCancellation.STATUS
+        removals.leave_warrant_open(day, case, rng)
         removals.cancel_warrant(day, case, reason, rng, reassess_case=False)
+    previous = {"case_status": case.status, "inventory": case.inventory}
     case.status = "CLOSED"
     case.inventory = Inventory.CLOSED
     if case.officer:
@@ -325,10 +337,11 @@ def close_case(day: Day, case: Case, rng: random.Random, *, reason: str) -> None
     if case.order_id is not None and case.order_status != OrderStatus.ENFORCED:
         case.order_status = OrderStatus.CANCELLED
         type_gcms.order_update(day, case, {"status": OrderStatus.CANCELLED.value}, rng)
-    type_ncms.update_case(
+    type_ncms.end_case(
         day,
         case,
         {"case_status": "CLOSED", "inventory": Inventory.CLOSED.value, "closed_on": day.date},
         rng,
+        previous=previous,
     )
     type_ncms.activity(day, case, "CLOSED", reason, rng)

@@ -16,6 +16,7 @@ from schemas.calendar import local_to_utc
 from schemas.codes import (
     GROUND_BY_CODE,
     OFFICES,
+    RAD_PERFECTING_DAYS,
     TSR_COUNTRIES,
     Category,
     Division,
@@ -200,6 +201,13 @@ def rad_pending(day: Day, rng: random.Random, start: dt.date) -> None:
         rng,
         parent=case.claim_file,
     )
+    perfected = filed + dt.timedelta(days=rng.randint(10, RAD_PERFECTING_DAYS))
+    if perfected < start:  # the appeal record, filed within 30 days of the notice
+        day.date = perfected
+        type_nova.filing(day, case.rad_file, "APR", perfected, rng, intake.irb_region(case.office))
+        day.world.perfected[case.rad_file] = perfected
+    else:
+        day.world.agenda.add(perfected, "rad_perfected", case.case_no)
     day.world.agenda.add(
         start + dt.timedelta(days=rng.randint(0, 400)), "rad_decision", case.case_no
     )

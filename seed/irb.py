@@ -29,7 +29,7 @@ from schemas.codes import (
     StayType,
 )
 from seed import enforcement, intake, type_gcms, type_nova
-from seed.defects import Candidate, blank, malformed_irb_file
+from seed.defects import Candidate, blank, malformed_irb_file, shifted_date
 from seed.defects import DefectClass as D
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def rpd_decision(day: Day, case_no: str) -> None:
     type_nova.hearing(day, case.claim_file, day.date, rng)
     # The RAD's 15 days run from the reasons NOVA records: one date for both.
     reasons_on = type_nova.reasons_date(day.date, rng)
-    type_nova.decision(
+    decision_id = type_nova.decision(
         day, case.claim_file, Division.RPD, outcome, day.date, rng, _region(case),
         reasons_on=reasons_on,
     )  # fmt: skip
@@ -120,6 +120,7 @@ def rpd_decision(day: Day, case_no: str) -> None:
         grant_protection(day, case, rng)
         return
     enforcement.set_failed_claimant(day, case, rng)
+    case.refused_on, case.refused_decision = day.date, decision_id
     if outcome != "REJ":
         # An abandoned or withdrawn claim cannot be appealed to the RAD: no appeal
         # window to wait for; the order comes into force 15 days after the decision.
@@ -154,9 +155,16 @@ def rad_filing(day: Day, case_no: str) -> None:
         return
     rng = day.rng("rad")
     person = world.person_of(case)
+    before_reasons = Candidate(  # dated before the RPD's reasons went out (15 days at most)
+        D.RAD_FILING_WINDOW, "referred_on",
+        shifted_date(day.date, -(RAD_FILING_DAYS + 10), -(RAD_FILING_DAYS + 1)),
+    )  # fmt: skip
+    refusal = case.refused_decision
+    clean = refusal is not None and not day.ledger.planted_on("nova", "decision", refusal)
     case.rad_file = type_nova.case_file(
-        day, person, Proceeding.APPEAL, _region(case), day.date, rng, parent=case.claim_file
-    )
+        day, person, Proceeding.APPEAL, _region(case), day.date, rng, parent=case.claim_file,
+        candidates=[before_reasons] if clean else [],
+    )  # fmt: skip
     world.agenda.add(day.later(rng.randint(10, RAD_PERFECTING_DAYS)), "rad_perfected", case_no)
     decide_in = max(45, int(rng.gammavariate(4.0, day.params.rad_mean_days / 4.0)))
     world.agenda.add(day.later(decide_in), "rad_decision", case_no)
@@ -166,7 +174,21 @@ def rad_perfected(day: Day, case_no: str) -> None:
     case = day.world.cases[case_no]
     if case.rad_file and case.status == "OPEN":
         rng = day.rng("rad")
-        type_nova.filing(day, case.rad_file, "APR", day.date, rng, _region(case))
+        noticed = day.world.file_referred.get(case.rad_file, day.date)
+        late = Candidate(  # perfected more than 30 days after the notice of appeal
+            D.RAD_PERFECTING_LATE, "filed_on",
+            shifted_date(noticed, RAD_PERFECTING_DAYS + 1, RAD_PERFECTING_DAYS + 20),
+        )  # fmt: skip
+        notice = day.world.notices.get(case.rad_file)
+        clean = notice is not None and not (
+            day.ledger.planted_on("nova", "filing", notice)
+            or day.ledger.planted_on("nova", "case_file", case.rad_file)
+        )
+        type_nova.filing(
+            day, case.rad_file, "APR", day.date, rng, _region(case),
+            candidates=[late] if clean else [],
+        )  # fmt: skip
+        day.world.perfected[case.rad_file] = day.date
 
 
 def rad_decision(day: Day, case_no: str) -> None:
@@ -178,9 +200,22 @@ def rad_decision(day: Day, case_no: str) -> None:
     rng = day.rng("rad")
     outcome = intake.weighted(rng, day.params.rad_outcomes)
     filed_on = world.file_referred.get(case.rad_file, day.date)
+    unheard = None
     if (day.date - filed_on).days > RAD_DECISION_DAYS:  # past 90 days: the RAD held a hearing
-        type_nova.hearing(day, case.rad_file, day.date, rng)
-    type_nova.decision(day, case.rad_file, Division.RAD, outcome, day.date, rng, _region(case))
+        perfected = world.perfected.get(case.rad_file)
+        if perfected is not None and (day.date - perfected).days > RAD_DECISION_DAYS:
+            # The hearing may never be recorded: the decision looks 90 days late.
+            unheard = day.ledger.injector.choose(rng, [Candidate(D.RAD_DECISION_LATE, None)])
+        if unheard is None:
+            type_nova.hearing(day, case.rad_file, day.date, rng)
+    decision_id = type_nova.decision(
+        day, case.rad_file, Division.RAD, outcome, day.date, rng, _region(case)
+    )
+    if unheard is not None:
+        day.ledger.record(
+            "nova", "decision", str(decision_id), unheard, day.date, "hearing recorded",
+            day.moment(rng), field="decided_on",
+        )  # fmt: skip
     world.count("rad_decisions", outcome)
     if outcome == "ASU":
         grant_protection(day, case, rng)
@@ -188,6 +223,7 @@ def rad_decision(day: Day, case_no: str) -> None:
     if outcome == "ARB":  # referred back: the RPD decides again
         world.agenda.add(day.later(rng.randint(90, 240)), "rpd_decision", case_no)
         return
+    case.refused_on, case.refused_decision = day.date, decision_id
     world.agenda.add(day.later(ORDER_IN_FORCE_AFTER_RAD_DAYS), "order_in_force", case_no)
     if rng.random() < day.params.federal_court_share:
         filed = day.later(rng.randint(3, FEDERAL_COURT_LEAVE_DAYS))
@@ -234,6 +270,18 @@ def litigation_entry(
     person = world.person_of(case)
     rng = day.rng("litigation")
     at = day.moment(rng)
+    refusal = case.refused_decision  # the RAD decision leave is sought from
+    candidates = [
+        Candidate(D.MALFORMED_IRB_FILE, "irb_file_no", malformed_irb_file(irb_file)),
+        Candidate(D.MISSING_MANDATORY, "court_file_no", blank()),
+    ]
+    if refusal is not None and not day.ledger.planted_on("nova", "decision", refusal):
+        candidates.append(
+            Candidate(  # leave sought more than 15 days after the RAD's decision
+                D.LEAVE_SOUGHT_LATE, "filed_on",
+                shifted_date(filed_on, FEDERAL_COURT_LEAVE_DAYS + 1, FEDERAL_COURT_LEAVE_DAYS + 10),
+            )
+        )  # fmt: skip
     day.ledger.enter(
         "gcms",
         "litigation",
@@ -245,10 +293,7 @@ def litigation_entry(
         at=at,
         by=day.clerk(rng, "IRCC-LIT"),
         rng=None if late else rng,
-        candidates=None if late else [
-            Candidate(D.MALFORMED_IRB_FILE, "irb_file_no", malformed_irb_file(irb_file)),
-            Candidate(D.MISSING_MANDATORY, "court_file_no", blank()),
-        ],
+        candidates=None if late else candidates,
     )  # fmt: skip
     if late:
         planted = Candidate(D.LITIGATION_LATE, "entered_at")
@@ -324,10 +369,19 @@ def offer_prra(day: Day, case: Case, rng: random.Random) -> None:
 
 
 def prra_applied(day: Day, case_no: str, prra_id: int) -> None:
+    """The application arrives within 15 days of the notification (typed with its date)."""
     rng = day.rng("prra")
+    window = PRRA_APPLICATION_DAYS
     day.ledger.amend(
-        "gcms", "prra_application", prra_id, {"applied_on": day.date}, at=day.moment(rng)
-    )
+        "gcms", "prra_application", prra_id, {"applied_on": day.date}, at=day.moment(rng),
+        rng=rng,
+        candidates=[
+            Candidate(D.PRRA_APPLIED_BEFORE_NOTICE, "applied_on",
+                      shifted_date(day.date, -(window + 10), -(window + 1))),
+            Candidate(D.PRRA_APPLIED_LATE, "applied_on",
+                      shifted_date(day.date, window + 1, window + 20)),
+        ],
+    )  # fmt: skip
 
 
 def prra_decision(day: Day, case_no: str, prra_id: int) -> None:
@@ -359,13 +413,40 @@ def id_hearing(day: Day, case_no: str, category: str) -> None:
     made = intake.conversion(day, Category(category), claimant=case.is_claimant)
     outcome = "RMO" if made else rng.choice(["ENT", "AFE"])
     type_nova.hearing(day, case.id_file, day.date, rng)
-    type_nova.decision(day, case.id_file, Division.ID, outcome, day.date, rng, _region(case))
-    rekey_on = add_business_days(
-        day.date,
-        rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS),
-        province_of_irb_file(case.id_file),
+    decision_id = type_nova.decision(
+        day, case.id_file, Division.ID, outcome, day.date, rng, _region(case)
     )
-    world.agenda.add(rekey_on, "rekey", case_no, Division.ID.value, case.id_file, outcome, day.date)
+    _schedule_rekey(day, case, Division.ID, case.id_file, outcome, decision_id, rng)
+
+
+def _schedule_rekey(
+    day: Day, case: Case, division: Division, file_number: str, outcome: str,
+    decision_id: int, rng: random.Random,
+) -> None:  # fmt: skip
+    """The faxed ID or IAD decision waits 2-5 business days to be keyed into GCMS.
+
+    Or it waits longer, or it is never keyed (the case is then never acted on).
+    """
+    province = province_of_irb_file(file_number)
+    late_on = add_business_days(day.date, REKEY_MAX_BUSINESS_DAYS + rng.randint(3, 8), province)
+    candidates = [Candidate(D.NOT_REKEYED, None)]
+    if day.world.until is None or late_on <= day.world.until:  # keyed before the days end
+        candidates.append(Candidate(D.REKEYED_LATE, None))
+    planted = day.ledger.injector.choose(rng, candidates)
+    rekey_on = add_business_days(
+        day.date, rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS), province
+    )
+    if planted is not None:
+        day.ledger.record(
+            "nova", "decision", str(decision_id), planted, None, "keyed within 5 business days",
+            day.moment(rng),
+        )  # fmt: skip
+        if planted.defect_class == D.NOT_REKEYED:
+            return
+        rekey_on = late_on
+    day.world.agenda.add(
+        rekey_on, "rekey", case.case_no, division.value, file_number, outcome, day.date
+    )
 
 
 def rekey(
@@ -416,10 +497,7 @@ def iad_decision(day: Day, case_no: str) -> None:
     rng = day.rng("iad")
     outcome = intake.weighted(rng, day.params.iad_outcomes)
     type_nova.hearing(day, file_number, day.date, rng)
-    type_nova.decision(day, file_number, Division.IAD, outcome, day.date, rng, _region(case))
-    rekey_on = add_business_days(
-        day.date,
-        rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS),
-        province_of_irb_file(file_number),
+    decision_id = type_nova.decision(
+        day, file_number, Division.IAD, outcome, day.date, rng, _region(case)
     )
-    world.agenda.add(rekey_on, "rekey", case_no, Division.IAD.value, file_number, outcome, day.date)
+    _schedule_rekey(day, case, Division.IAD, file_number, outcome, decision_id, rng)

@@ -94,7 +94,11 @@ class Ledger:
                 self._sticky.add((system, table, key, planted.field))
                 if isinstance(value, Elsewhere):
                     row[planted.field] = value.value
-                    self.record(system, value.table, value.key, planted, value.value, correct, at)
+                    shown = value.value if value.field is None else value.shown
+                    self.record(
+                        system, value.table, value.key, planted, shown, correct, at,
+                        field=value.field,
+                    )  # fmt: skip
                 else:
                     row[planted.field] = value
                     self.record(system, table, str(key), planted, value, correct, at)
@@ -103,9 +107,44 @@ class Ledger:
         return planted
 
     def amend(
-        self, system: str, table: str, key: Any, fields: dict[str, Any], *, at: dt.datetime
+        self,
+        system: str,
+        table: str,
+        key: Any,
+        fields: dict[str, Any],
+        *,
+        at: dt.datetime,
+        rng: random.Random | None = None,
+        candidates: list[Candidate] | None = None,
+    ) -> Candidate | None:
+        """Update an existing row (typed later); planted fields keep their wrong value.
+
+        With `candidates` the update is a hand-typed entry that may carry an error:
+        a candidate's field gets its wrong value (a field the update leaves alone
+        is typed wrong alongside it), and keeps it.
+        """
+        planted = None
+        if candidates is not None and rng is not None:
+            planted = self.injector.choose(rng, candidates)
+            if planted is not None and planted.field is not None and planted.value is not None:
+                correct = fields.get(planted.field)
+                value = planted.value(rng)
+                fields = {**fields, planted.field: value}
+                self._update(system, table, key, fields, at)
+                self._sticky.add((system, table, key, planted.field))
+                self.record(system, table, str(key), planted, value, correct, at)
+                return planted
+        self._update(system, table, key, fields, at)
+        return planted
+
+    def hold(self, system: str, table: str, key: Any, *fields: str) -> None:
+        """Keep fields as they are now: later updates of them are never typed (a step skipped)."""
+        for name in fields:
+            self._sticky.add((system, table, key, name))
+
+    def _update(
+        self, system: str, table: str, key: Any, fields: dict[str, Any], at: dt.datetime
     ) -> None:
-        """Update an existing row (typed later); planted fields keep their wrong value."""
         changes = {
             name: value
             for name, value in fields.items()
@@ -162,10 +201,15 @@ class Ledger:
             "correct_value": None if correct is None else str(correct),
         }
         self._world.next_defect_id += 1
+        self._world.planted_records.add((system, table, key))
         recorded = self._world.recorded
         recorded[planted.defect_class.value] = recorded.get(planted.defect_class.value, 0) + 1
         self._inserts[("ground_truth", "planted_defect")][row["defect_id"]] = row
         self._pending += 1
+
+    def planted_on(self, system: str, table: str, key: Any) -> bool:
+        """True when the record already carries a planted defect."""
+        return (system, table, str(key)) in self._world.planted_records
 
     def is_sticky(self, system: str, table: str, key: Any, field: str) -> bool:
         return (system, table, key, field) in self._sticky

@@ -19,7 +19,7 @@ from schemas.codes import (
     WarrantType,
 )
 from seed import enforcement, type_gcms, type_ncms
-from seed.defects import Candidate, shifted_date
+from seed.defects import Candidate, one_of, shifted_date
 from seed.defects import DefectClass as D
 from seed.intake import poisson
 from seed.params import REMOVALS_BY_PRIORITY
@@ -95,18 +95,29 @@ def remove(day: Day, case: Case, rng: random.Random) -> None:
     case.order_status = OrderStatus.ENFORCED
     type_gcms.order_update(day, case, {"status": OrderStatus.ENFORCED.value}, rng)
     if case.warrant and case.detention is None:
+        leave_warrant_open(day, case, rng)
         cancel_warrant(day, case, WarrantCancellation.DEPARTED, rng)
     if case.detention is not None:
         from seed import detention
 
-        detention.release(day, case.detention.detention_id, removed=True)
+        detention_id = case.detention.detention_id
+        if _step_skipped(day, case, D.REMOVED_WHILE_DETAINED, "detention", detention_id, rng,
+                         "released_at", "release_condition"):  # fmt: skip
+            # NCMS still shows the person detained: the case is the record to fix.
+            planted = Candidate(D.REMOVED_WHILE_DETAINED, "case_status")
+            day.ledger.record(
+                "ncms", "removal_case", case.case_no, planted, "REMOVED", "released first",
+                day.moment(rng),
+            )  # fmt: skip
+        detention.release(day, detention_id, removed=True)
     world.pool_remove(f"ready:{case.priority}", case.case_no)
     world.pool_remove("with_order", case.case_no)
+    previous = {"case_status": case.status, "inventory": case.inventory, "removed_on": None}
     case.status = "REMOVED"
     case.inventory = Inventory.CLOSED
     if case.officer:
         world.caseload[case.officer] -= 1
-    type_ncms.update_case(
+    type_ncms.end_case(
         day,
         case,
         {
@@ -114,7 +125,31 @@ def remove(day: Day, case: Case, rng: random.Random) -> None:
             "removal_confirmation": method.value, "closed_on": day.date,
         },
         rng,
+        previous=previous,
     )  # fmt: skip
+
+
+def leave_warrant_open(day: Day, case: Case, rng: random.Random) -> None:
+    """The case ends; NCMS may keep its warrant open (the cancellation never typed)."""
+    if case.warrant is not None:
+        _step_skipped(day, case, D.ENDED_CASE_OPEN_WARRANT, "warrant", case.warrant, rng,
+                      "cancelled_on", "cancellation_reason", "executed_on")  # fmt: skip
+
+
+def _step_skipped(
+    day: Day, case: Case, defect: D, table: str, key: object, rng: random.Random, *fields: str,
+    shown: object = None,
+) -> bool:  # fmt: skip
+    """An NCMS update the officer may never type (the fields keep what NCMS shows now).
+
+    `shown` is what the first field holds meanwhile (empty unless said).
+    """
+    planted = day.ledger.injector.choose(rng, [Candidate(defect, fields[0])])
+    if planted is None:
+        return False
+    day.ledger.hold("ncms", table, key, *fields)
+    day.ledger.record("ncms", table, str(key), planted, shown, "typed", day.moment(rng))
+    return True
 
 
 def _confirm_departure(day: Day, case: Case, method: DepartureMethod, rng: random.Random) -> None:
@@ -127,6 +162,8 @@ def _confirm_departure(day: Day, case: Case, method: DepartureMethod, rng: rando
     ]
     if case.ended_stays:
         candidates.append(Candidate(D.REMOVAL_DURING_STAY, None))
+    if case.order_id is not None:  # the order's status never set to ENFORCED
+        candidates.append(Candidate(D.DEPARTURE_CONFIRMED_ORDER_NOT_ENFORCED, None))
     at = day.moment(rng, late=True)
     planted = day.ledger.enter(
         "gcms",
@@ -148,6 +185,12 @@ def _confirm_departure(day: Day, case: Case, method: DepartureMethod, rng: rando
         day.ledger.corrupt_later(
             "gcms", "stay_of_removal", stay_id, "ends_on", None, "recorded end", planted, at
         )
+    elif planted is not None and planted.defect_class == D.DEPARTURE_CONFIRMED_ORDER_NOT_ENFORCED:
+        day.ledger.hold("gcms", "removal_order", case.order_id, "status")
+        day.ledger.record(
+            "gcms", "departure_confirmation", str(confirmation_id), planted,
+            None, "order ENFORCED", at,
+        )  # fmt: skip
 
 
 def daily_warrants(day: Day) -> None:
@@ -192,10 +235,38 @@ def issue_warrant(day: Day, case: Case, warrant_type: WarrantType, rng: random.R
 
 
 def _warrant_change(day: Day, case: Case, fields: dict[str, object], rng: random.Random) -> None:
+    """A warrant executed or cancelled, in NCMS and (one-way, re-keyed) in GCMS.
+
+    An execution may be typed with a cancellation date too; a wanted case may
+    be left in the wanted inventory once its warrant is no longer open.
+    """
     at = day.moment(rng, late=True)
-    day.ledger.amend("ncms", "warrant", case.warrant, fields, at=at)
+    executed = "executed_on" in fields
+    clean = not (
+        day.ledger.planted_on("ncms", "warrant", case.warrant)
+        or day.ledger.planted_on("ncms", "removal_case", case.case_no)
+    )
+    if case.inventory == Inventory.WANTED and clean:
+        _step_skipped(
+            day, case, D.WANTED_WITHOUT_OPEN_WARRANT, "removal_case", case.case_no, rng,
+            "inventory", shown=Inventory.WANTED.value,
+        )  # fmt: skip
+    cancelled_too = one_of([day.date])
+    day.ledger.amend(
+        "ncms", "warrant", case.warrant, dict(fields), at=at, rng=rng,
+        candidates=[Candidate(D.NCMS_WARRANT_EXECUTED_AND_CANCELLED, "cancelled_on", cancelled_too)]
+        if executed
+        else [],
+    )  # fmt: skip
     if not day.two_way:
-        day.ledger.amend("gcms", "warrant", case.warrant, fields, at=at)
+        day.ledger.amend(
+            "gcms", "warrant", case.warrant, dict(fields), at=at, rng=rng,
+            candidates=[
+                Candidate(D.GCMS_WARRANT_EXECUTED_AND_CANCELLED, "cancelled_on", cancelled_too)
+            ]
+            if executed
+            else [],
+        )  # fmt: skip
 
 
 def cancel_warrant(
@@ -250,7 +321,13 @@ def departure_deadline(day: Day, case_no: str) -> None:
     if case.stays or case.detention is not None:
         day.world.agenda.add(day.later(7), "departure_deadline", case_no)  # the clock pauses
         return
-    type_gcms.order_update(day, case, {"deemed_deportation_on": day.date}, rng)
+    early = None
+    if case.in_force_on is not None:  # deemed a deportation order before its 30 days ran
+        early = [
+            Candidate(D.CONVERTED_EARLY, "deemed_deportation_on",
+                      shifted_date(case.in_force_on, 5, 25))
+        ]  # fmt: skip
+    type_gcms.order_update(day, case, {"deemed_deportation_on": day.date}, rng, candidates=early)
 
 
 def impediment_end(day: Day, case_no: str, code: str) -> None:

@@ -8,7 +8,7 @@ import gc
 import pickle
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from seed import detention, enforcement, history, intake, irb, removals, type_nova
@@ -80,6 +80,8 @@ class SeedResult:
     rows: dict[str, int]
     typed_entries: int
     defects: dict[str, int]
+    #: Entries on which each class of error could have been made (planted or not).
+    opportunities: dict[str, int] = field(default_factory=dict)
     calibration: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -191,6 +193,7 @@ def advance(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Simulate `days` days from `first`, writing each day before the next begins."""
+    world.until = first + dt.timedelta(days=days - 1)
     for offset in range(days):
         date = first + dt.timedelta(days=offset)
         simulate_day(world, ledger, date, params, people)
@@ -212,6 +215,7 @@ def summarize(world: World, ledger: Ledger, started: float, history_seconds: flo
         rows=dict(sorted(ledger.written.items())),
         typed_entries=injector.typed,
         defects={c.value: world.recorded.get(c.value, 0) for c in DefectClass},
+        opportunities={c.value: injector.offered[c] for c in DefectClass},
         calibration=calibration(world),
     )
 
@@ -248,7 +252,22 @@ def load(path: Path) -> World:
     with open(path, "rb") as handle:
         world = pickle.load(handle)
     assert isinstance(world, World)
+    _fill_missing(world)
+    for case in world.cases.values():
+        _fill_missing(case)
+    if not hasattr(world.injector, "offered"):
+        world.injector.offered = dict.fromkeys(DefectClass, 0)
     return world
+
+
+def _fill_missing(record: Any) -> None:
+    """Give a record saved by an earlier version the fields added since (their defaults)."""
+    for spec in fields(record):
+        if not hasattr(record, spec.name):
+            if spec.default_factory is not MISSING:
+                setattr(record, spec.name, spec.default_factory())
+            elif spec.default is not MISSING:
+                setattr(record, spec.name, spec.default)
 
 
 _ = random

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schemas.codes import (
+    FOREIGN_NATIONAL_ONLY_GROUNDS,
     GROUND_CODES,
     NOVA_TO_GCMS_OUTCOME,
+    PERMANENT_RESIDENT_ONLY_GROUNDS,
     Authority,
     Division,
     OrderType,
+    Status,
     outcomes,
 )
 from seed.defects import (
@@ -79,6 +82,28 @@ def duplicate_client(day: Day, person: Person, at: dt.datetime) -> Candidate:
     return Candidate(D.DUPLICATE_CLIENT, "uci", create)
 
 
+def ground_for_another_status(person: Person, *, order: bool) -> Candidate:
+    """A ground typed that cannot concern the person's status in GCMS.
+
+    A permanent resident reported or ordered removed on a ground that reaches
+    foreign nationals only (36(2), 41(a)...), or a foreign national or
+    protected person on 41(b), the permanent residents' residency obligation.
+    """
+    if person.status == Status.PERMANENT_RESIDENT:
+        klass = (
+            D.ORDER_GROUND_NOT_FOR_PERMANENT_RESIDENTS
+            if order
+            else D.REPORT_GROUND_NOT_FOR_PERMANENT_RESIDENTS
+        )
+        return Candidate(klass, "irpa_ground", one_of(sorted(FOREIGN_NATIONAL_ONLY_GROUNDS)))
+    klass = (
+        D.ORDER_GROUND_FOR_PERMANENT_RESIDENTS_ONLY
+        if order
+        else D.REPORT_GROUND_FOR_PERMANENT_RESIDENTS_ONLY
+    )
+    return Candidate(klass, "irpa_ground", one_of(sorted(PERMANENT_RESIDENT_ONLY_GROUNDS)))
+
+
 def report(day: Day, case: Case, person: Person, rng: random.Random, *, new_client: bool) -> None:
     """A s.44(1) inadmissibility report."""
     at = day.moment(rng)
@@ -86,6 +111,7 @@ def report(day: Day, case: Case, person: Person, rng: random.Random, *, new_clie
         Candidate(D.MALFORMED_UCI, "uci", malformed_uci(person.uci)),
         Candidate(D.UNKNOWN_CODE, "irpa_ground", one_of(_BAD_GROUNDS)),
         Candidate(D.MISSING_MANDATORY, "written_on", blank()),
+        ground_for_another_status(person, order=False),
     ]
     if not new_client:
         candidates.append(duplicate_client(day, person, at))
@@ -143,6 +169,24 @@ def order(
     at = at or day.moment(rng, late=True)
     wrong_authority = Authority.ID if case.authority == Authority.MD else Authority.MD
     wrong_types = [t.value for t in OrderType if t.value != case.order_type]
+    other_status = [s.value for s in Status if s.value != person.status]
+    candidates = [
+        Candidate(D.WRONG_AUTHORITY, "issuing_authority", one_of([wrong_authority.value])),
+        Candidate(D.WRONG_ORDER_TYPE, "order_type", one_of(wrong_types)),
+        Candidate(D.FUTURE_DATE, "made_on", shifted_date(at.date(), 30, 300)),
+        Candidate(D.UNKNOWN_CODE, "irpa_ground", one_of(_BAD_GROUNDS)),
+        Candidate(D.STATUS_MISMATCH, "subject_status", one_of(other_status)),
+        ground_for_another_status(person, order=True),
+    ]
+    if case.order_type != OrderType.DEPARTURE and case.made_on is not None:
+        # The deemed-deportation date filled in on an exclusion or deportation order.
+        candidates.append(
+            Candidate(
+                D.DEEMED_DEPORTATION_NOT_DEPARTURE_ORDER,
+                "deemed_deportation_on",
+                shifted_date(case.made_on, 30, 45),
+            )
+        )
     day.ledger.enter(
         "gcms",
         "removal_order",
@@ -167,18 +211,23 @@ def order(
         at=at,
         by=day.clerk(rng, "CBSA"),
         rng=rng,
-        candidates=[
-            Candidate(D.WRONG_AUTHORITY, "issuing_authority", one_of([wrong_authority.value])),
-            Candidate(D.WRONG_ORDER_TYPE, "order_type", one_of(wrong_types)),
-            Candidate(D.FUTURE_DATE, "made_on", shifted_date(at.date(), 30, 300)),
-            Candidate(D.UNKNOWN_CODE, "irpa_ground", one_of(_BAD_GROUNDS)),
-        ],
+        candidates=candidates,
     )
 
 
-def order_update(day: Day, case: Case, fields: dict[str, Any], rng: random.Random) -> None:
+def order_update(
+    day: Day,
+    case: Case,
+    fields: dict[str, Any],
+    rng: random.Random,
+    *,
+    candidates: list[Candidate] | None = None,
+) -> Candidate | None:
     """A change to an order: in force, stayed, enforced, deemed a deportation order."""
-    day.ledger.amend("gcms", "removal_order", case.order_id, fields, at=day.moment(rng, late=True))
+    return day.ledger.amend(
+        "gcms", "removal_order", case.order_id, fields, at=day.moment(rng, late=True),
+        rng=rng if candidates else None, candidates=candidates,
+    )  # fmt: skip
 
 
 def manual_decision(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from schemas.codes import GROUND_BY_CODE, Priority
+from schemas.codes import (
+    GROUND_BY_CODE,
+    Impediment,
+    Inventory,
+    OrderType,
+    Priority,
+    possible_order_types,
+)
 from seed.defects import Candidate, blank, malformed_uci, one_of, transposed_uci
 from seed.defects import DefectClass as D
 
@@ -66,18 +73,92 @@ def case_row(case: Case, person: Person) -> dict[str, Any]:
     }
 
 
-def update_case(day: Day, case: Case, fields: dict[str, Any], rng: random.Random) -> None:
+def update_case(
+    day: Day,
+    case: Case,
+    fields: dict[str, Any],
+    rng: random.Random,
+    *,
+    candidates: list[Candidate] | None = None,
+) -> None:
     """An officer updates the case (inventory, priority, order, status)."""
-    day.ledger.amend("ncms", "removal_case", case.case_no, fields, at=day.moment(rng, late=True))
+    day.ledger.amend(
+        "ncms", "removal_case", case.case_no, fields, at=day.moment(rng, late=True),
+        rng=rng if candidates else None, candidates=candidates,
+    )  # fmt: skip
+
+
+def order_typed(day: Day, case: Case, order_type: str, rng: random.Random) -> None:
+    """The officer copies the GCMS order onto the case (its number, type and date)."""
+    outside_chart = sorted(t.value for t in OrderType if t not in possible_order_types(case.ground))
+    update_case(
+        day, case,
+        {"gcms_order_id": case.order_id, "order_type": order_type, "order_made_on": case.made_on},
+        rng,
+        candidates=[Candidate(D.NCMS_ORDER_TYPE, "order_type", one_of(outside_chart))]
+        if outside_chart
+        else [],
+    )  # fmt: skip
+
+
+#: What an officer leaves untyped when a case ends, by the error it makes.
+_LEFT_AS_IS = {
+    D.OPEN_CASE_CLOSED_INVENTORY: ("case_status",),
+    D.OPEN_CASE_WITH_CLOSING_DATE: ("case_status", "inventory"),
+    D.ENDED_CASE_OPEN_INVENTORY: ("inventory",),
+    D.REMOVED_CASE_WITHOUT_REMOVAL_DATE: ("removed_on",),
+}
+
+
+def end_case(
+    day: Day, case: Case, fields: dict[str, Any], rng: random.Random, *, previous: dict[str, Any]
+) -> None:
+    """The case ends (removed or closed): status, inventory and dates typed together.
+
+    The officer may leave part of it untyped: the status still OPEN, the case
+    still in its working inventory, no removal date. `previous` holds what
+    NCMS showed before (the values a field left untyped keeps).
+    """
+    classes = [D.OPEN_CASE_CLOSED_INVENTORY, D.OPEN_CASE_WITH_CLOSING_DATE]
+    if previous.get("inventory") not in (None, Inventory.CLOSED.value):
+        classes.append(D.ENDED_CASE_OPEN_INVENTORY)
+    if fields.get("removed_on") is not None:
+        classes.append(D.REMOVED_CASE_WITHOUT_REMOVAL_DATE)
+    if day.ledger.planted_on("ncms", "removal_case", case.case_no):
+        classes = []  # one error at a time on a case: another would hide it
+    planted = day.ledger.injector.choose(rng, [Candidate(c, _LEFT_AS_IS[c][0]) for c in classes])
+    left = _LEFT_AS_IS.get(planted.defect_class, ()) if planted is not None else ()
+    at = day.moment(rng, late=True)
+    typed = {name: value for name, value in fields.items() if name not in left}
+    day.ledger.amend("ncms", "removal_case", case.case_no, typed, at=at)
+    if planted is not None and planted.field is not None:
+        day.ledger.hold("ncms", "removal_case", case.case_no, *left)
+        day.ledger.record(
+            "ncms", "removal_case", case.case_no, planted,
+            previous.get(planted.field), fields.get(planted.field), at,
+        )  # fmt: skip
 
 
 def impediment(day: Day, case: Case, code: str, rng: random.Random) -> None:
-    """Record an impediment to removal on a case."""
+    """Record an impediment to removal on a case.
+
+    Errors it may carry: a TSR typed on a case inadmissible on s.34-37 (whom a
+    TSR does not protect), or the case left removal-ready while the
+    impediment is never worked off (its end never typed).
+    """
     if code in case.impediments:
         return
     impediment_id = day.world.numbering.next("ncms:impediment")
     case.impediments[code] = impediment_id
-    day.ledger.enter(
+    candidates = [Candidate(D.MISSING_MANDATORY, "started_on", blank())]
+    if case.serious and code != Impediment.TSR.value:
+        candidates.append(
+            Candidate(D.TSR_IMPEDIMENT_SERIOUS_GROUND, "impediment_code", one_of(["TSR"]))
+        )
+    if case.inventory == Inventory.READY and case.status == "OPEN":
+        candidates.append(Candidate(D.READY_WITH_OPEN_IMPEDIMENT, None))
+    at = day.moment(rng)
+    planted = day.ledger.enter(
         "ncms",
         "case_impediment",
         {
@@ -87,19 +168,49 @@ def impediment(day: Day, case: Case, code: str, rng: random.Random) -> None:
             "started_on": day.date,
             "ended_on": None,
         },
-        at=day.moment(rng),
+        at=at,
         by=case.officer or day.clerk(rng, "CBSA"),
         rng=rng,
-        candidates=[Candidate(D.MISSING_MANDATORY, "started_on", blank())],
+        candidates=candidates,
     )
+    if planted is not None and planted.defect_class == D.READY_WITH_OPEN_IMPEDIMENT:
+        day.ledger.hold("ncms", "removal_case", case.case_no, "inventory")
+        day.ledger.hold("ncms", "case_impediment", impediment_id, "ended_on")
+        day.ledger.record(
+            "ncms", "removal_case", case.case_no, planted, Inventory.READY.value, None, at,
+            field="inventory",
+        )  # fmt: skip
 
 
 def end_impediment(day: Day, case: Case, code: str, rng: random.Random) -> None:
+    """The impediment ends. Its end may never be typed when it was the case's last one:
+    the case then goes removal-ready in NCMS with the impediment still open."""
     impediment_id = case.impediments.pop(code, None)
-    if impediment_id is not None:
-        day.ledger.amend(
-            "ncms", "case_impediment", impediment_id, {"ended_on": day.date}, at=day.moment(rng)
-        )
+    if impediment_id is None:
+        return
+    candidates = []
+    if not case.impediments and not day.ledger.planted_on("ncms", "removal_case", case.case_no):
+        candidates.append(Candidate(D.READY_WITH_OPEN_IMPEDIMENT, None))
+    planted = day.ledger.injector.choose(rng, candidates) if candidates else None
+    if planted is not None:
+        day.ledger.hold("ncms", "case_impediment", impediment_id, "ended_on")
+        day.world.unended[case.case_no] = impediment_id  # shows once the case is ready
+        return
+    day.ledger.amend(
+        "ncms", "case_impediment", impediment_id, {"ended_on": day.date}, at=day.moment(rng)
+    )
+
+
+def ready_over_open_impediment(day: Day, case: Case, rng: random.Random) -> None:
+    """The case was moved to removal-ready: an impediment whose end was never typed shows now."""
+    if day.world.unended.pop(case.case_no, None) is None:
+        return
+    at = day.moment(rng)
+    day.ledger.hold("ncms", "removal_case", case.case_no, "inventory")
+    planted = Candidate(D.READY_WITH_OPEN_IMPEDIMENT, "inventory")
+    day.ledger.record(
+        "ncms", "removal_case", case.case_no, planted, Inventory.READY.value, "impediment ended", at
+    )
 
 
 def warrant(day: Day, case: Case, warrant_no: str, warrant_type: str, rng: random.Random) -> None:
@@ -164,6 +275,9 @@ def detention_review(
     def overdue(r: random.Random) -> dt.datetime:
         return due_at + dt.timedelta(hours=r.randint(6, 96))
 
+    def due_late(r: random.Random) -> dt.datetime:  # later than s.57 allows
+        return due_at + dt.timedelta(days=r.randint(9, 20))
+
     def before_arrest(r: random.Random) -> dt.datetime:
         return det.arrested_at - dt.timedelta(hours=r.randint(2, 72))
 
@@ -184,6 +298,7 @@ def detention_review(
         candidates=[
             Candidate(D.DETENTION_REVIEW_OVERDUE, "held_at", overdue),
             Candidate(D.DATE_OUT_OF_ORDER, "held_at", before_arrest),
+            Candidate(D.REVIEW_DUE_LATE, "due_at", due_late),
         ],
     )
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from schemas.calendar import at_local
 from schemas.codes import PROCEEDING_DIVISION, Division, Proceeding, outcomes
-from seed.defects import Candidate, blank, malformed_uci, one_of, shifted_date
+from seed.defects import Candidate, Elsewhere, blank, malformed_uci, one_of, shifted_date
 from seed.defects import DefectClass as D
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def case_file(
     rng: random.Random,
     *,
     parent: str | None = None,
+    candidates: list[Candidate] | None = None,
 ) -> str:
     """Open an IRB case file; NOVA numbers it. Also types its opening filing."""
     division = PROCEEDING_DIVISION[proceeding]
@@ -87,7 +88,7 @@ def case_file(
         at=at,
         by=clerk,
         rng=rng,
-        candidates=[Candidate(D.MISSING_MANDATORY, "referred_on", blank())],
+        candidates=[Candidate(D.MISSING_MANDATORY, "referred_on", blank()), *(candidates or [])],
     )
     filing_type = {
         Proceeding.CLAIM: "RFR",
@@ -96,19 +97,23 @@ def case_file(
         Proceeding.DETENTION_REVIEW: "D57",
         Proceeding.REMOVAL_APPEAL: "NOA",
     }[proceeding]
-    filing(day, file_number, filing_type, referred_on, rng, region)
+    notice = filing(day, file_number, filing_type, referred_on, rng, region)
+    if proceeding is Proceeding.APPEAL:
+        day.world.notices[file_number] = notice
     return file_number
 
 
 def filing(
-    day: Day, file_number: str, filing_type: str, filed_on: dt.date, rng: random.Random, region: str
-) -> None:
-    """Record a document filed on a case."""
+    day: Day, file_number: str, filing_type: str, filed_on: dt.date, rng: random.Random,
+    region: str, *, candidates: list[Candidate] | None = None,
+) -> int:  # fmt: skip
+    """Record a document filed on a case; its filing id."""
+    filing_id = day.world.numbering.next("nova:filing")
     day.ledger.enter(
         "nova",
         "filing",
         {
-            "filing_id": day.world.numbering.next("nova:filing"),
+            "filing_id": filing_id,
             "file_number": file_number,
             "filing_type": filing_type,
             "filed_on": filed_on,
@@ -116,8 +121,9 @@ def filing(
         at=day.moment(rng),
         by=day.clerk(rng, "IRB", region),
         rng=rng,
-        candidates=[Candidate(D.MISSING_MANDATORY, "filed_on", blank())],
+        candidates=[Candidate(D.MISSING_MANDATORY, "filed_on", blank()), *(candidates or [])],
     )
+    return filing_id
 
 
 def hearing(day: Day, file_number: str, held_on: dt.date, rng: random.Random) -> None:
@@ -183,6 +189,20 @@ def decision(
             Candidate(D.FUTURE_DATE, "decided_on", shifted_date(at.date(), 20, 400)),
             Candidate(D.MISSING_MANDATORY, missing, blank()),
         ]
+        # A decision the RAD cannot hear (any but a rejected claim): its reasons date and
+        # its finality are nobody's clock but its own.
+        if not (division is Division.RPD and outcome == "REJ"):
+            if row["reasons_on"] is not None:
+                candidates += [
+                    Candidate(D.REASONS_FUTURE, "reasons_on", shifted_date(at.date(), 3, 30)),
+                    Candidate(D.REASONS_BEFORE_DECISION, "reasons_on",
+                              shifted_date(decided_on, -20, -1)),
+                ]  # fmt: skip
+            if division in (Division.RPD, Division.RAD):
+                candidates.append(
+                    Candidate(D.FINALIZED_FILE_WITHOUT_DECISION, "is_final",
+                              one_of([Elsewhere(False, "case_file", file_number, "status", "FN")]))
+                )  # fmt: skip
     day.ledger.enter(
         "nova",
         "decision",

@@ -86,6 +86,8 @@ class Case:
     family_order_type: str | None = None  # s.42: the family member's order type
     passport_td: int | None = None  # GCMS travel document on file (negative: requested)
     departure_deadline: dt.date | None = None
+    refused_on: dt.date | None = None  # the last negative RPD or RAD decision
+    refused_decision: int | None = None  # its NOVA decision
 
 
 @dataclass(slots=True)
@@ -194,6 +196,13 @@ class World:
     principal_orders: dict[str, int] = field(default_factory=dict)
     #: When each NOVA file was referred or filed (for the clerk's date slips).
     file_referred: dict[str, dt.date] = field(default_factory=dict)
+    perfected: dict[str, dt.date] = field(default_factory=dict)  # RAD file -> appeal record filed
+    notices: dict[str, int] = field(default_factory=dict)  # RAD file -> its notice of appeal
+    #: Records that carry a planted defect (an error that needs another record clean to
+    #: show is not planted beside one).
+    planted_records: set[tuple[str, str, str]] = field(default_factory=set)
+    until: dt.date | None = None  # the last day the current simulation runs to
+    unended: dict[str, int] = field(default_factory=dict)  # case -> impediment never ended
     #: GCMS litigation records typed so far, and IAD appeal files by case.
     litigation_typed: set[int] = field(default_factory=set)
     iad_files: dict[str, str] = field(default_factory=dict)

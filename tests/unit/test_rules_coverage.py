@@ -80,3 +80,26 @@ def test_grounds_for_permanent_residents() -> None:
     assert not codes.ground_applies("41(b)", "FN")
     assert codes.ground_applies("41(b)", "PR")
     assert not codes.ground_applies("42", "PP")
+
+
+def test_the_injector_can_plant_a_violation_of_every_error_rule() -> None:
+    """Every error rule names the class of error it catches, and the injector plants it.
+
+    The delivery rules (a record the interfaces did not carry) are the exception:
+    their defects are made by the interfaces' quarantine, not typed by a clerk.
+    """
+    from seed.defects import CLASS_WEIGHTS, DefectClass
+
+    planted = {c.value for c in DefectClass}
+    unplantable = [
+        rule.name
+        for rule in all_rules()
+        if rule.severity == "error"
+        and rule.defect_class not in planted
+        and not rule.name.endswith(".delivered")
+    ]
+    assert unplantable == []
+    assert set(CLASS_WEIGHTS) == set(DefectClass)
+    # And no class is planted that no rule is meant to find.
+    meant = {rule.defect_class for rule in all_rules()}
+    assert sorted(planted - meant) == []

@@ -217,7 +217,8 @@ def add_stay(day: Day, case: Case, stay_type: StayType, rng: random.Random) -> N
     stay_id = world.numbering.next("gcms:stay", 8_000_000)
     case.stays[stay_type.value] = stay_id
     candidates = []
-    if case.serious and stay_type != StayType.TSR:  # a TSR does not reach s.34-37
+    order_clean = not day.ledger.planted_on("gcms", "removal_order", case.order_id)
+    if case.serious and stay_type != StayType.TSR and order_clean:  # a TSR does not reach s.34-37
         candidates.append(Candidate(D.TSR_STAY_SERIOUS_GROUND, "stay_type", one_of(["TSR"])))
     type_gcms.simple(
         day,

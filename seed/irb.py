@@ -209,8 +209,9 @@ def rad_decision(day: Day, case_no: str) -> None:
         if unheard is None:
             type_nova.hearing(day, case.rad_file, day.date, rng)
     decision_id = type_nova.decision(
-        day, case.rad_file, Division.RAD, outcome, day.date, rng, _region(case)
-    )
+        day, case.rad_file, Division.RAD, outcome, day.date, rng, _region(case),
+        plain=unheard is not None,
+    )  # fmt: skip
     if unheard is not None:
         day.ledger.record(
             "nova", "decision", str(decision_id), unheard, day.date, "hearing recorded",
@@ -432,6 +433,8 @@ def _schedule_rekey(
     candidates = [Candidate(D.NOT_REKEYED, None)]
     if day.world.until is None or late_on <= day.world.until:  # keyed before the days end
         candidates.append(Candidate(D.REKEYED_LATE, None))
+    if day.ledger.planted_on("nova", "decision", decision_id):
+        candidates = []  # a decision typed wrong is not also keyed late
     planted = day.ledger.injector.choose(rng, candidates)
     rekey_on = add_business_days(
         day.date, rng.randint(REKEY_MIN_BUSINESS_DAYS, REKEY_MAX_BUSINESS_DAYS), province
@@ -445,20 +448,25 @@ def _schedule_rekey(
             return
         rekey_on = late_on
     day.world.agenda.add(
-        rekey_on, "rekey", case.case_no, division.value, file_number, outcome, day.date
-    )
+        rekey_on, "rekey", case.case_no, division.value, file_number, outcome, day.date,
+        planted is not None,
+    )  # fmt: skip
 
 
 def rekey(
-    day: Day, case_no: str, division: str, file_number: str, outcome: str, decided_on: dt.date
-) -> None:
-    """A CBSA clerk keys the faxed ID or IAD decision into GCMS, and acts on it."""
+    day: Day, case_no: str, division: str, file_number: str, outcome: str, decided_on: dt.date,
+    late: bool = False,
+) -> None:  # fmt: skip
+    """A CBSA clerk keys the faxed ID or IAD decision into GCMS, and acts on it.
+
+    A decision keyed late is keyed without another error (which could hide it).
+    """
     world = day.world
     case = world.cases[case_no]
     person = world.person_of(case)
     rng = day.rng("rekey")
     type_gcms.manual_decision(
-        day, person, Division(division), file_number, outcome, decided_on, rng
+        day, person, Division(division), file_number, outcome, decided_on, rng, plain=late
     )
     if case.status != "OPEN":
         return

@@ -94,6 +94,7 @@ class Ledger:
                 self._sticky.add((system, table, key, planted.field))
                 if isinstance(value, Elsewhere):
                     row[planted.field] = value.value
+                    self.touch(system, table, key)
                     shown = value.value if value.field is None else value.shown
                     self.record(
                         system, value.table, value.key, planted, shown, correct, at,
@@ -125,6 +126,8 @@ class Ledger:
         """
         planted = None
         if candidates is not None and rng is not None:
+            if self.planted_on(system, table, key):
+                candidates = []  # one error at a time: a second could hide the first
             planted = self.injector.choose(rng, candidates)
             if planted is not None and planted.field is not None and planted.value is not None:
                 correct = fields.get(planted.field)
@@ -206,6 +209,10 @@ class Ledger:
         recorded[planted.defect_class.value] = recorded.get(planted.defect_class.value, 0) + 1
         self._inserts[("ground_truth", "planted_defect")][row["defect_id"]] = row
         self._pending += 1
+
+    def touch(self, system: str, table: str, key: Any) -> None:
+        """Mark a record a planted defect depends on: no other error is planted on it."""
+        self._world.planted_records.add((system, table, str(key)))
 
     def planted_on(self, system: str, table: str, key: Any) -> bool:
         """True when the record already carries a planted defect."""

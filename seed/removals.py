@@ -131,9 +131,11 @@ def remove(day: Day, case: Case, rng: random.Random) -> None:
 
 def leave_warrant_open(day: Day, case: Case, rng: random.Random) -> None:
     """The case ends; NCMS may keep its warrant open (the cancellation never typed)."""
-    if case.warrant is not None:
-        _step_skipped(day, case, D.ENDED_CASE_OPEN_WARRANT, "warrant", case.warrant, rng,
-                      "cancelled_on", "cancellation_reason", "executed_on")  # fmt: skip
+    if case.warrant is not None and _step_skipped(
+        day, case, D.ENDED_CASE_OPEN_WARRANT, "warrant", case.warrant, rng,
+        "cancelled_on", "cancellation_reason", "executed_on",
+    ):  # fmt: skip
+        day.ledger.touch("ncms", "removal_case", case.case_no)  # it must end as typed
 
 
 def _step_skipped(
@@ -144,7 +146,8 @@ def _step_skipped(
 
     `shown` is what the first field holds meanwhile (empty unless said).
     """
-    planted = day.ledger.injector.choose(rng, [Candidate(defect, fields[0])])
+    clean = not day.ledger.planted_on("ncms", table, key)
+    planted = day.ledger.injector.choose(rng, [Candidate(defect, fields[0])] if clean else [])
     if planted is None:
         return False
     day.ledger.hold("ncms", table, key, *fields)
@@ -210,9 +213,17 @@ def daily_warrants(day: Day) -> None:
             cancel_warrant(day, world.cases[case_no], WarrantCancellation.SURRENDERED, rng)
 
 
-def issue_warrant(day: Day, case: Case, warrant_type: WarrantType, rng: random.Random) -> str:
-    """A warrant for arrest (s.55), typed in NCMS and, one-way, re-keyed into GCMS."""
+def issue_warrant(
+    day: Day, case: Case, warrant_type: WarrantType, rng: random.Random
+) -> str | None:
+    """A warrant for arrest (s.55), typed in NCMS and, one-way, re-keyed into GCMS.
+
+    Not on a case NCMS still shows wanted on a warrant no longer open (a planted
+    error): an open warrant would make that entry right again.
+    """
     world = day.world
+    if case.case_no in world.held_wanted:
+        return None
     warrant_no = world.numbering.warrant()
     case.warrant = warrant_no
     type_ncms.warrant(day, case, warrant_no, warrant_type.value, rng)
@@ -246,11 +257,11 @@ def _warrant_change(day: Day, case: Case, fields: dict[str, object], rng: random
         day.ledger.planted_on("ncms", "warrant", case.warrant)
         or day.ledger.planted_on("ncms", "removal_case", case.case_no)
     )
-    if case.inventory == Inventory.WANTED and clean:
-        _step_skipped(
-            day, case, D.WANTED_WITHOUT_OPEN_WARRANT, "removal_case", case.case_no, rng,
-            "inventory", shown=Inventory.WANTED.value,
-        )  # fmt: skip
+    if case.inventory == Inventory.WANTED and clean and _step_skipped(
+        day, case, D.WANTED_WITHOUT_OPEN_WARRANT, "removal_case", case.case_no, rng,
+        "inventory", shown=Inventory.WANTED.value,
+    ):  # fmt: skip
+        day.world.held_wanted.add(case.case_no)
     cancelled_too = one_of([day.date])
     day.ledger.amend(
         "ncms", "warrant", case.warrant, dict(fields), at=at, rng=rng,

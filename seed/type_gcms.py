@@ -238,12 +238,21 @@ def manual_decision(
     nova_outcome: str,
     decided_on: dt.date,
     rng: random.Random,
+    *,
+    plain: bool = False,
 ) -> None:
-    """Re-key an ID or IAD decision received by fax or mail (there is no interface)."""
+    """Re-key an ID or IAD decision received by fax or mail (there is no interface).
+
+    `plain`: typed without an error (its lateness is the error already made).
+    """
     outcome = NOVA_TO_GCMS_OUTCOME[nova_outcome]
     others = [o.gcms for o in outcomes(division) if o.gcms != outcome]
     at = day.moment(rng)
     rekeyed_date = Candidate(D.REKEY_MISMATCH, "decided_on", shifted_date(decided_on, -25, -2))
+    candidates = [
+        rng.choice([Candidate(D.REKEY_MISMATCH, "outcome", one_of(others)), rekeyed_date]),
+        Candidate(D.MALFORMED_IRB_FILE, "irb_file_no", malformed_irb_file(file_number)),
+    ]
     day.ledger.enter(
         "gcms",
         "irb_decision",
@@ -260,10 +269,7 @@ def manual_decision(
         at=at,
         by=day.clerk(rng, "CBSA"),
         rng=rng,
-        candidates=[
-            rng.choice([Candidate(D.REKEY_MISMATCH, "outcome", one_of(others)), rekeyed_date]),
-            Candidate(D.MALFORMED_IRB_FILE, "irb_file_no", malformed_irb_file(file_number)),
-        ],
+        candidates=[] if plain else candidates,
     )
 
 

@@ -155,6 +155,7 @@ def decision(
     final: bool = True,
     reasons_on: dt.date | None = None,
     reasons_now: bool = False,
+    plain: bool = False,
 ) -> int:
     """Type a decision. Final decisions carry the division's outcome code.
 
@@ -210,7 +211,7 @@ def decision(
         at=at,
         by=day.clerk(rng, "IRB", region),
         rng=rng if candidates else None,
-        candidates=candidates,
+        candidates=[] if plain and candidates else candidates,
     )
     if final:
         day.ledger.amend("nova", "case_file", file_number, {"status": "FN"}, at=at)

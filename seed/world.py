@@ -203,6 +203,7 @@ class World:
     planted_records: set[tuple[str, str, str]] = field(default_factory=set)
     until: dt.date | None = None  # the last day the current simulation runs to
     unended: dict[str, int] = field(default_factory=dict)  # case -> impediment never ended
+    held_wanted: set[str] = field(default_factory=set)  # cases NCMS keeps wanted, no warrant
     #: GCMS litigation records typed so far, and IAD appeal files by case.
     litigation_typed: set[int] = field(default_factory=set)
     iad_files: dict[str, str] = field(default_factory=dict)

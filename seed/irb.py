@@ -430,9 +430,10 @@ def _schedule_rekey(
     """
     province = province_of_irb_file(file_number)
     late_on = add_business_days(day.date, REKEY_MAX_BUSINESS_DAYS + rng.randint(3, 8), province)
-    candidates = [Candidate(D.NOT_REKEYED, None)]
-    if day.world.until is None or late_on <= day.world.until:  # keyed before the days end
-        candidates.append(Candidate(D.REKEYED_LATE, None))
+    # Both show once the 5 business days have run out, within the simulated days.
+    candidates = []
+    if day.world.until is None or late_on <= day.world.until:
+        candidates = [Candidate(D.NOT_REKEYED, None), Candidate(D.REKEYED_LATE, None)]
     if day.ledger.planted_on("nova", "decision", decision_id):
         candidates = []  # a decision typed wrong is not also keyed late
     planted = day.ledger.injector.choose(rng, candidates)

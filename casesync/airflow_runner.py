@@ -59,6 +59,11 @@ class AirflowConfig:
     #: Run the triggerer too. No casesync task defers, so only the UI wants it (its health
     #: panel reports a missing triggerer as unhealthy): `casesync airflow` runs it.
     triggerer: bool = False
+    #: Seconds the scheduler sleeps after a loop with nothing to do (Airflow's default: 1);
+    #: the tests shorten it, and with it the wait between one task and the next.
+    idle_sleep: float = 1.0
+    #: Seconds between two looks at a backfill's runs.
+    poll: float = 2.0
 
     @property
     def api_url(self) -> str:
@@ -124,6 +129,7 @@ def airflow_env(settings: Settings, config: AirflowConfig) -> dict[str, str]:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(config.schedules),
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": str(config.idle_sleep),
             # LocalExecutor starts this many workers: one per core is what a night can use.
             "AIRFLOW__CORE__PARALLELISM": str(max(2, os.cpu_count() or 2)),
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": config.queue,
@@ -201,7 +207,7 @@ class RunningAirflow:
             with contextlib.suppress(CasesyncError):
                 self.get(f"/api/v2/dags/{dag_id}")
                 return
-            time.sleep(1)
+            time.sleep(min(1.0, self.config.poll))
         raise CasesyncError(f"Airflow did not load the DAG {dag_id} within {timeout:.0f} s")
 
     def backfill(
@@ -249,9 +255,10 @@ class RunningAirflow:
             "max_active_runs": 1,
             "reprocess_behavior": reprocess,
         }
+        created: Any = None
         for attempt in range(10):
             try:
-                self.post("/api/v2/backfills", body)
+                created = self.post("/api/v2/backfills", body)
                 break
             except CasesyncError as exc:
                 # On SQLite the API server refuses while the scheduler holds the database;
@@ -267,8 +274,9 @@ class RunningAirflow:
             if progress is not None:
                 self._report(dag_id, runs, seen, progress)
             if len([r for r in runs if r["state"] in TERMINAL]) >= wanted:
+                self._close(created)
                 return runs
-            time.sleep(2)
+            time.sleep(self.config.poll)
         raise CasesyncError(
             f"backfill of {dag_id} {first}..{last} did not finish within {timeout:.0f} s"
         )
@@ -307,13 +315,27 @@ class RunningAirflow:
             return f"(its log could not be read: {exc})"
         return _reason(answer)
 
+    def _close(self, backfill: Any) -> None:
+        """Close a backfill whose runs have all finished, as the scheduler would within 30 s.
+
+        Cancelling it only sets its end (it has no queued run left to fail), so the next
+        backfill of the DAG need not wait for the scheduler's check.
+        """
+        if not isinstance(backfill, dict) or backfill.get("id") is None:
+            return
+        try:
+            self._request("PUT", f"/api/v2/backfills/{backfill['id']}/cancel")
+        except CasesyncError as exc:
+            if "HTTP 409" not in str(exc):  # already closed by the scheduler
+                raise
+
     def _wait_backfills_done(self, dag_id: str, deadline: float) -> None:
         """Wait until the scheduler closed earlier backfills of the DAG (it checks each 30 s)."""
         while time.monotonic() < deadline:
             answer = self.get(f"/api/v2/backfills?dag_id={dag_id}")
             if all(b.get("completed_at") for b in answer.get("backfills", [])):
                 return
-            time.sleep(2)
+            time.sleep(self.config.poll)
         raise CasesyncError(f"an earlier backfill of {dag_id} is still open")
 
     def runs(self, dag_id: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
@@ -389,14 +411,61 @@ def _airflow(*args: str) -> list[str]:
     return [str(Path(sys.executable).parent / "airflow"), *args]
 
 
+#: What `migrate` last left in a home: the Airflow version and the revision it migrated to.
+MIGRATED = "casesync-migrated.json"
+
+
+def _migrated_to(env: dict[str, str]) -> dict[str, str] | None:
+    """The installed Airflow's version and the metadata database's Alembic revision (None when
+    the database is missing or has no revision)."""
+    from importlib.metadata import version
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return None
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    if not revision:
+        return None
+    return {"airflow": version("apache-airflow-core"), "revision": str(revision)}
+
+
+def is_migrated(env: dict[str, str]) -> bool:
+    """True when the metadata database is at the revision this Airflow version migrated it to."""
+    stamp = Path(env["AIRFLOW_HOME"]) / MIGRATED
+    if not stamp.is_file():
+        return False
+    now = _migrated_to(env)
+    return now is not None and json.loads(stamp.read_text()) == now
+
+
 def migrate(env: dict[str, str]) -> None:
-    """Create or upgrade Airflow's metadata database."""
+    """Create or upgrade Airflow's metadata database.
+
+    Skipped when `is_migrated`: `airflow db migrate` takes 10 s or more even with nothing to do.
+    """
+    if is_migrated(env):
+        return
     done = subprocess.run(
         _airflow("db", "migrate"), env=env, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise CasesyncError("airflow db migrate failed: " + " | ".join(tail))
+    now = _migrated_to(env)
+    if now is not None:
+        (Path(env["AIRFLOW_HOME"]) / MIGRATED).write_text(json.dumps(now))
 
 
 @contextlib.contextmanager
@@ -440,7 +509,7 @@ def running(
                 raise CasesyncError(
                     f"Airflow was not healthy within {timeout:.0f} s; logs in {logs}"
                 )
-            time.sleep(1)
+            time.sleep(min(1.0, config.poll))
         yield airflow
     finally:
         airflow.stop()

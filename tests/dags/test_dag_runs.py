@@ -19,10 +19,18 @@ from connectors import Connectors, dialect
 from schemas import gcms, nova
 from schemas.calendar import night_interval
 from schemas.control import Finding, Quarantine, SyncRun, ValidationRun
-from tests.conftest import BACKEND, PG_URL, system_digests
+from tests.conftest import (
+    BACKEND,
+    PG_URL,
+    copy_world,
+    drop_world,
+    system_digests,
+    type_claim,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
 
     from casesync.settings import Settings
 
@@ -33,15 +41,38 @@ pytestmark = pytest.mark.dags
 SLOW_ON_SQLITE = pytest.mark.slow if BACKEND == "sqlite" else pytest.mark.dags
 
 FIRST = dt.date(2020, 1, 6)
+#: Nights the backfill runs: two prove a multi-night backfill runs them in order, as one
+#: `casesync nightly` does (each night costs half a minute of Airflow task runs).
+NIGHTS = 2
 
 
-def _seed(settings: Settings) -> None:
+@pytest.fixture(scope="module")
+def seeded(module_world: Callable[..., Settings]) -> Settings:
+    """The module's world, seeded once: each test runs on copies of it."""
+    settings = module_world()
     seed(
         settings,
         parse_options(
             files=800, days=3, start=FIRST.isoformat(), defect_rate=0.02, seed=3, mode="one_way"
         ),
     )
+    return settings
+
+
+@pytest.fixture
+def copies(
+    seeded: Settings, tmp_path_factory: pytest.TempPathFactory, backend: str
+) -> Iterator[Callable[[], Settings]]:
+    """A factory of fresh copies of the seeded world, dropped afterwards."""
+    made: list[Settings] = []
+
+    def factory() -> Settings:
+        made.append(copy_world(seeded, tmp_path_factory.mktemp("world"), backend))
+        return made[-1]
+
+    yield factory
+    for settings in made:
+        drop_world(settings, backend)
 
 
 DAG_TEST = """
@@ -54,9 +85,20 @@ print(json.dumps({"state": str(run.state), "start": run.data_interval_start.isof
 
 
 @pytest.mark.slow
-def test_dag_test_runs_one_night_end_to_end(settings: Settings) -> None:
-    _seed(settings)
+def test_dag_test_runs_one_night_end_to_end(
+    copies: Callable[[], Settings], migrated_airflow: Callable[[Path], None]
+) -> None:
+    settings = copies()
     nightly(settings, FIRST, FIRST)  # the night before: the reconciliation blocks a skipped night
+    night = dt.date(2020, 1, 7)
+    start, end = night_interval(night)
+    connectors = Connectors.from_settings(settings)
+    try:  # clerks type a few decisions too: the night must carry some, whatever the seed typed
+        for number in range(3):
+            type_claim(connectors, number, start + dt.timedelta(hours=12), outcome="REJ")
+    finally:
+        connectors.dispose()
+    migrated_airflow(settings.airflow_home)
     config = airflow_runner.AirflowConfig(home=settings.airflow_home)
     env = airflow_runner.airflow_env(settings, config)
     airflow_runner.migrate(env)
@@ -71,8 +113,6 @@ def test_dag_test_runs_one_night_end_to_end(settings: Settings) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["state"] == "success"
-    night = dt.date(2020, 1, 7)
-    start, end = night_interval(night)
     assert dt.datetime.fromisoformat(result["start"]).replace(tzinfo=None) == start
     connectors = Connectors.from_settings(settings)
     try:
@@ -142,7 +182,8 @@ def lost_decisions(typed: Sequence[int], fed: set[str], quarantined: set[str]) -
 
 @pytest.fixture
 def metadata(backend: str) -> Iterator[tuple[str | None, str]]:
-    """Airflow's metadata database: SQLite on the SQLite run, PostgreSQL + Celery on the other."""
+    """Airflow's metadata database: SQLite on the SQLite run (a copy of the migrated one),
+    PostgreSQL + Celery on the other (migrated by the test: it is the only one there)."""
     if backend == "sqlite":
         yield None, "LocalExecutor"
         return
@@ -154,14 +195,16 @@ def metadata(backend: str) -> Iterator[tuple[str | None, str]]:
 
 @SLOW_ON_SQLITE
 def test_backfill_through_the_scheduler_equals_casesync_nightly(
-    make_settings: Callable[..., Settings], metadata: tuple[str | None, str]
+    copies: Callable[[], Settings],
+    metadata: tuple[str | None, str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    through_airflow, by_hand = make_settings(), make_settings()
-    _seed(through_airflow)
-    _seed(by_hand)
-    last = FIRST + dt.timedelta(days=2)
+    through_airflow, by_hand = copies(), copies()
+    last = FIRST + dt.timedelta(days=NIGHTS - 1)
     nightly(by_hand, FIRST, last)
     metadata_url, executor = metadata
+    if metadata_url is None:
+        request.getfixturevalue("migrated_airflow")(through_airflow.airflow_home)
     queue = f"casesync_{uuid.uuid4().hex[:8]}"
     connections = {}
     task_settings = through_airflow
@@ -180,6 +223,8 @@ def test_backfill_through_the_scheduler_equals_casesync_nightly(
         )
     config = airflow_runner.AirflowConfig(
         home=through_airflow.airflow_home,
+        idle_sleep=0.2,
+        poll=0.5,
         metadata_url=metadata_url,
         executor=executor,
         broker_url="redis://127.0.0.1:6379/0",
@@ -188,12 +233,12 @@ def test_backfill_through_the_scheduler_equals_casesync_nightly(
     )
     with airflow_runner.running(task_settings, config) as airflow:
         runs = airflow.backfill("nightly_interfaces", FIRST, last)
-        assert [r["state"] for r in runs] == ["success"] * 3
+        assert [r["state"] for r in runs] == ["success"] * NIGHTS
         starts = [
             dt.datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00")) for r in runs
         ]
         assert [s.replace(tzinfo=None) for s in starts] == [
-            night_interval(FIRST + dt.timedelta(days=i))[0] for i in range(3)
+            night_interval(FIRST + dt.timedelta(days=i))[0] for i in range(NIGHTS)
         ]
         after = system_digests(through_airflow)
         assert after == system_digests(by_hand)

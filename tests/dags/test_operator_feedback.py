@@ -25,6 +25,8 @@ from schemas.control import SyncRun
 from tests.conftest import settings_env, type_claim
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from casesync.settings import Settings
 
 pytestmark = [pytest.mark.dags, pytest.mark.slow]
@@ -50,8 +52,11 @@ def test_a_backfill_beyond_the_world_is_refused_before_airflow_starts(settings: 
     assert not (settings.airflow_home / "airflow.db").exists()
 
 
-def test_a_failed_backfill_names_night_task_and_check_within_seconds(settings: Settings) -> None:
+def test_a_failed_backfill_names_night_task_and_check_within_seconds(
+    settings: Settings, migrated_airflow: Callable[[Path], None]
+) -> None:
     _seed(settings)
+    migrated_airflow(settings.airflow_home)
     night = FIRST + dt.timedelta(days=1)
     connectors = Connectors.from_settings(settings)
     try:  # a clerk's batch of decisions with an outcome code NOVA never uses
@@ -112,10 +117,12 @@ def _processes_of(home: Path) -> list[int]:
     return found
 
 
-def test_sigterm_to_casesync_airflow_stops_every_process_it_started(settings: Settings) -> None:
+def test_sigterm_to_casesync_airflow_stops_every_process_it_started(
+    settings: Settings, migrated_airflow: Callable[[Path], None]
+) -> None:
     from casesync.airflow_runner import free_port
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    migrated_airflow(settings.airflow_home)
     home = settings.airflow_home.resolve()
     wrapper = subprocess.Popen(
         [sys.executable, "-m", "casesync", "airflow", "--port", str(free_port())],
@@ -147,3 +154,27 @@ def test_sigterm_to_casesync_airflow_stops_every_process_it_started(settings: Se
 def test_a_port_out_of_range_is_refused(settings: Settings) -> None:
     with pytest.raises(BadInput, match="--port must be between 1 and 65535"):
         orchestrate.serve(settings, print, port=99999)
+
+
+def test_airflow_is_migrated_again_unless_its_database_is_the_one_it_migrated(
+    settings: Settings, migrated_airflow: Callable[[Path], None]
+) -> None:
+    """`airflow db migrate` is skipped only for a database at the revision the stamp names,
+    left by this Airflow version."""
+    import json
+
+    from casesync.airflow_runner import MIGRATED, AirflowConfig, airflow_env, is_migrated
+
+    migrated_airflow(settings.airflow_home)
+    env = airflow_env(settings, AirflowConfig(home=settings.airflow_home))
+    assert is_migrated(env)
+    stamp = settings.airflow_home / MIGRATED
+    kept = json.loads(stamp.read_text())
+    stamp.write_text(json.dumps({**kept, "airflow": "2.10.0"}))  # another Airflow migrated it
+    assert not is_migrated(env)
+    stamp.write_text(json.dumps(kept))
+    database = settings.airflow_home / "airflow.db"
+    database.write_bytes(b"")  # an empty database in its place
+    assert not is_migrated(env)
+    database.unlink()
+    assert not is_migrated(env)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import re
 import subprocess
 import sys
@@ -519,6 +521,7 @@ KILL_POINTS = [
 def test_the_kill_test_covers_every_fault_point() -> None:
     """A fault point added to connectors/faults.py must be added to the kill test too."""
     assert sorted(KILL_POINTS) == sorted(faults.POINTS)
+    assert KILLED_BY_THE_CLI in KILL_POINTS
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -533,15 +536,33 @@ def test_a_run_killed_anywhere_reruns_to_the_clean_state(
         drop_world(settings, backend)
 
 
+#: The point killed in `casesync sync` itself (the installed entry point, a new process); the
+#: others are killed in a forked child running the same night (no interpreter to start).
+KILLED_BY_THE_CLI = "after_upsert"
+
+
+def _run_with_fault(settings: Settings, point: str) -> None:
+    os.environ["CASESYNC_FAULT"] = point
+    run_night(settings, KILLED_NIGHT, interface="nova_to_gcms")
+
+
 def _kill_and_rerun(settings: Settings, clean: dict[str, dict[str, str]], point: str) -> None:
     before = system_digests(settings)
-    env = {**settings_env(settings), "CASESYNC_FAULT": point}
-    killed = subprocess.run(
-        [sys.executable, "-m", "casesync", "sync", "--night", KILLED_NIGHT.isoformat(),
-         "--interface", "nova_to_gcms"],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
-    assert killed.returncode == -9, killed.stderr
+    if point == KILLED_BY_THE_CLI:
+        env = {**settings_env(settings), "CASESYNC_FAULT": point}
+        killed = subprocess.run(
+            [sys.executable, "-m", "casesync", "sync", "--night", KILLED_NIGHT.isoformat(),
+             "--interface", "nova_to_gcms"],
+            capture_output=True, text=True, env=env, timeout=300, check=False,
+        )  # fmt: skip
+        assert killed.returncode == -9, killed.stderr
+    else:
+        child = multiprocessing.get_context("fork").Process(
+            target=_run_with_fault, args=(settings, point)
+        )
+        child.start()
+        child.join(300)
+        assert child.exitcode == -9, child.exitcode
     after_kill = system_digests(settings)
     if point in KILLED_AFTER_COMMIT:
         assert after_kill["gcms"] == clean["gcms"]  # the batch was applied whole

@@ -83,7 +83,7 @@ def _ncms_departures() -> Select:
         c.gcms_order_id,
         c.removed_on,
         c.removal_confirmation,
-    ).where(c.removal_confirmation == DepartureMethod.R240_3.value, c.removed_on.is_not(None))
+    ).where(c.removal_confirmation == DepartureMethod.R240_3.value)  # no date: quarantined
 
 
 NCMS_TO_GCMS = Interface(

@@ -410,3 +410,44 @@ def test_the_nightly_dag_runs_the_two_way_syncs_only_in_two_way(mode: str) -> No
         assert tasks["sync_ncms_to_gcms"] == ["sync_gcms_to_ncms"]
         assert tasks["sync_gcms_to_ncms"] == ["sync_gcms_to_nova"]
         assert tasks["sync_gcms_to_nova"] == ["reconcile_systems"]
+
+
+def test_an_r240_departure_without_its_date_is_quarantined_not_dropped(world: Settings) -> None:
+    """A case removed under R240(3) with no removal date reaches the quarantine, named."""
+    from schemas.control import Quarantine
+
+    _run(world, 0, 1)
+    connectors = Connectors.from_settings(world)
+    try:
+        with connectors.ncms.connect() as conn:
+            case_no = conn.execute(
+                select(ncms.RemovalCase.case_no)
+                .where(ncms.RemovalCase.case_status == "OPEN")
+                .order_by(ncms.RemovalCase.case_no)
+                .limit(1)
+            ).scalar_one()
+    finally:
+        connectors.dispose()
+    _ncms_update(
+        world, ncms.RemovalCase, case_no,
+        {"case_status": "REMOVED", "inventory": "CLOSED", "removal_confirmation": "R240(3)",
+         "removed_on": None, "closed_on": _night(2), "updated_at": _typed_in(2)},
+    )  # fmt: skip
+    run_night(world, _night(2))
+    connectors = Connectors.from_settings(world)
+    try:
+        with connectors.control.connect() as conn:
+            held = conn.execute(
+                select(Quarantine.stream, Quarantine.rule, Quarantine.payload).where(
+                    Quarantine.interface == "ncms_to_gcms", Quarantine.night == _night(2)
+                )
+            ).all()
+        with connectors.gcms.connect() as conn:
+            confirmed = conn.execute(
+                select(func.count()).where(gcms.DepartureConfirmation.ncms_case_no == case_no)
+            ).scalar_one()
+    finally:
+        connectors.dispose()
+    departures = [(s, r) for s, r, payload in held if case_no in payload and s == "r240_departures"]
+    assert departures == [("r240_departures", "missing_mandatory:departed_on")], held
+    assert confirmed == 0

@@ -122,26 +122,109 @@ def invoke(settings: Settings, *args: str, **env: str) -> Any:
 #: cases outweigh the rest of the suite's modules, and one worker would carry them alone.
 SPLIT_MODULES = {"tests/integration/test_schedules.py": 2}
 
+#: Seconds each test took last time on this backend (setup, call and teardown), kept in
+#: pytest's cache: the scheduler hands out the heaviest work units first.
+DURATIONS_KEY = f"casesync/durations/{BACKEND}"
+#: Rough seconds of the longest tests (by node id prefix), for a run without that cache.
+ROUGH_SECONDS = {
+    "tests/dags/test_dag_runs.py::test_backfill": 110.0,
+    "tests/dags/test_dag_runs.py::test_dag_test": 30.0,
+    "tests/dags/test_operator_feedback.py::test_a_failed_backfill": 65.0,
+    "tests/dags/test_operator_feedback.py::test_sigterm": 35.0,
+    "tests/integration/test_schedules.py::test_any_schedule": 20.0,
+    "tests/integration/test_schedules.py::test_any_two_way": 10.0,
+    "tests/integration/test_validation.py::test_every_planted": 60.0,
+    "tests/integration/test_validation.py::test_a_clean_synced": 25.0,
+}
+#: A test this long (seconds) should not hold a heavy unit queued behind it on its worker.
+LONG_TEST = 20.0
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadscope`, one work unit per module (its module fixtures built once), except
-    that a module in SPLIT_MODULES gives one unit per share of its numbered cases."""
-    if config.getoption("dist") != "loadscope":
-        return None
+
+def _unit_of(nodeid: str) -> str:
+    """A test's work unit: its module, or a share of a module in SPLIT_MODULES."""
     import re
 
+    module = nodeid.split("::", 1)[0]
+    parts = SPLIT_MODULES.get(module)
+    number = re.search(r"\[\D*(\d+)\]$", nodeid)
+    if parts and number:
+        return f"{module}::part{int(number.group(1)) % parts}"
+    return module
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope`, one work unit per module (its module fixtures built once; a module
+    in SPLIT_MODULES gives one unit per share of its numbered cases), heaviest unit first.
+
+    xdist gives a worker its next unit when one test of its current units is left (a worker
+    must know the next test before it starts one): a worker about to start a long test
+    gets the lightest unit left, and the other worker takes the heavy ones meanwhile.
+    """
+    if config.getoption("dist") != "loadscope":
+        return None
     from xdist.scheduler import LoadScopeScheduling
+
+    cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
+    known: dict[str, float] = (cache.get(DURATIONS_KEY, {}) if cache else {}) or {}
+
+    def seconds(nodeid: str) -> float:
+        if nodeid in known:
+            return float(known[nodeid])
+        rough = [v for prefix, v in ROUGH_SECONDS.items() if nodeid.startswith(prefix)]
+        return rough[0] if rough else 0.5
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            parts = SPLIT_MODULES.get(module)
-            number = re.search(r"\[\D*(\d+)\]$", nodeid)
-            if parts and number:
-                return f"{module}::part{int(number.group(1)) % parts}"
-            return module
+            return _unit_of(nodeid)
+
+        def _unit_seconds(self, unit: str) -> float:
+            return sum(seconds(nodeid) for nodeid in self.workqueue[unit])
+
+        def _pending(self, node: Any) -> list[str]:
+            units = self.assigned_work.get(node, {}).values()
+            return [nodeid for unit in units for nodeid, done in unit.items() if not done]
+
+        def _assign_work_unit(self, node: Any) -> None:
+            pending = self._pending(node)
+            if pending and seconds(pending[-1]) >= LONG_TEST:
+                chosen = min(self.workqueue, key=self._unit_seconds)
+            else:
+                chosen = max(self.workqueue, key=self._unit_seconds)
+            self.workqueue.move_to_end(chosen, last=False)
+            super()._assign_work_unit(node)
+
+        def _reschedule(self, node: Any) -> None:
+            # The parent tops a worker up while it has two tests left; one is enough.
+            if self.workqueue and not node.shutting_down and len(self._pending(node)) > 1:
+                return
+            super()._reschedule(node)
 
     return ModuleScheduling(config, log)
+
+
+class _Durations:
+    """Sums each test's phases (in the xdist controller, or a run without xdist) and keeps
+    them in pytest's cache for the next run's scheduling."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is None or not self.seconds:
+            return
+        kept = dict(cache.get(DURATIONS_KEY, {}) or {})
+        kept.update({nodeid: round(value, 2) for nodeid, value in self.seconds.items()})
+        cache.set(DURATIONS_KEY, kept)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(_Durations(config), "casesync-durations")
 
 
 @pytest.hookimpl(hookwrapper=True)

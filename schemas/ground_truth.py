@@ -31,7 +31,7 @@ class PlantedDefect(GroundTruthBase):
     table_name: Mapped[str] = mapped_column(String(40))
     record_key: Mapped[str] = mapped_column(String(64))
     field: Mapped[str | None] = mapped_column(String(40))
-    defect_class: Mapped[str] = mapped_column(String(40), index=True)
+    defect_class: Mapped[str] = mapped_column(String(64), index=True)
     planted_value: Mapped[str | None] = mapped_column(Text)
     correct_value: Mapped[str | None] = mapped_column(Text)
 

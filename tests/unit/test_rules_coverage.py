@@ -103,3 +103,11 @@ def test_the_injector_can_plant_a_violation_of_every_error_rule() -> None:
     # And no class is planted that no rule is meant to find.
     meant = {rule.defect_class for rule in all_rules()}
     assert sorted(planted - meant) == []
+
+
+def test_every_defect_class_name_fits_the_ground_truth_column() -> None:
+    from schemas.ground_truth import PlantedDefect
+    from seed.defects import DefectClass
+
+    width = PlantedDefect.__table__.c.defect_class.type.length
+    assert max(len(c.value) for c in DefectClass) <= width

@@ -106,8 +106,11 @@ def test_the_injector_can_plant_a_violation_of_every_error_rule() -> None:
 
 
 def test_every_defect_class_name_fits_the_ground_truth_column() -> None:
+    from sqlalchemy import String
+
     from schemas.ground_truth import PlantedDefect
     from seed.defects import DefectClass
 
-    width = PlantedDefect.__table__.c.defect_class.type.length
-    assert max(len(c.value) for c in DefectClass) <= width
+    column = PlantedDefect.__table__.c.defect_class.type
+    assert isinstance(column, String) and column.length is not None
+    assert max(len(c.value) for c in DefectClass) <= column.length

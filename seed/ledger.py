@@ -91,7 +91,7 @@ class Ledger:
             if planted is not None and planted.field is not None and planted.value is not None:
                 correct = row.get(planted.field)
                 value = planted.value(rng)
-                self._sticky.add((system, table, key, planted.field))
+                self.hold(system, table, key, planted.field)
                 if isinstance(value, Elsewhere):
                     row[planted.field] = value.value
                     self.touch(system, table, key)
@@ -129,15 +129,14 @@ class Ledger:
             if self.planted_on(system, table, key):
                 candidates = []  # one error at a time: a second could hide the first
             planted = self.injector.choose(rng, candidates)
-            if planted is not None and planted.field is not None and planted.value is not None:
-                correct = fields.get(planted.field)
-                value = planted.value(rng)
-                fields = {**fields, planted.field: value}
-                self._update(system, table, key, fields, at)
-                self._sticky.add((system, table, key, planted.field))
-                self.record(system, table, str(key), planted, value, correct, at)
-                return planted
-        self._update(system, table, key, fields, at)
+        if planted is None or planted.field is None or planted.value is None:
+            self._update(system, table, key, fields, at)
+            return planted
+        correct = fields.get(planted.field)
+        value = planted.value(rng)
+        self._update(system, table, key, {**fields, planted.field: value}, at)
+        self.hold(system, table, key, planted.field)
+        self.record(system, table, str(key), planted, value, correct, at)
         return planted
 
     def hold(self, system: str, table: str, key: Any, *fields: str) -> None:
@@ -176,7 +175,7 @@ class Ledger:
     ) -> None:
         """Make a planted error in an existing row (for errors typed after the fact)."""
         self.amend(system, table, key, {field: value}, at=at)
-        self._sticky.add((system, table, key, field))
+        self.hold(system, table, key, field)
         self.record(system, table, str(key), planted, value, correct, at)
 
     def record(

@@ -253,10 +253,8 @@ def _warrant_change(day: Day, case: Case, fields: dict[str, object], rng: random
     """
     at = day.moment(rng, late=True)
     executed = "executed_on" in fields
-    clean = not (
-        day.ledger.planted_on("ncms", "warrant", case.warrant)
-        or day.ledger.planted_on("ncms", "removal_case", case.case_no)
-    )
+    # (_step_skipped itself keeps off a case that is already wrong.)
+    clean = not day.ledger.planted_on("ncms", "warrant", case.warrant)
     if case.inventory == Inventory.WANTED and clean and _step_skipped(
         day, case, D.WANTED_WITHOUT_OPEN_WARRANT, "removal_case", case.case_no, rng,
         "inventory", shown=Inventory.WANTED.value,

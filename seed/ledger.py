@@ -129,7 +129,7 @@ class Ledger:
             if self.planted_on(system, table, key):
                 candidates = []  # one error at a time: a second could hide the first
             planted = self.injector.choose(rng, candidates)
-        if planted is None or planted.field is None or planted.value is None:
+        if planted is None or planted.field is None or planted.value is None or rng is None:
             self._update(system, table, key, fields, at)
             return planted
         correct = fields.get(planted.field)

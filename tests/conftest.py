@@ -286,6 +286,39 @@ def system_digests(settings: Settings) -> dict[str, dict[str, str]]:
         connectors.dispose()
 
 
+def update_row(
+    settings: Settings, system: str, model: Any, key: Any, values: dict[str, Any]
+) -> None:
+    """A clerk's correction: set `values` on one row (by its primary key) of a system."""
+    from sqlalchemy import update
+
+    from connectors import Connectors
+
+    connectors = Connectors.from_settings(settings)
+    (pk,) = model.__table__.primary_key.columns
+    try:
+        with connectors[system].begin() as conn:
+            conn.execute(update(model).where(pk == key).values(values))
+    finally:
+        connectors.dispose()
+
+
+def gcms_warrant(settings: Settings, warrant_no: str) -> Any:
+    """The GCMS warrant row (None when GCMS has none)."""
+    from sqlalchemy import select
+
+    from connectors import Connectors
+    from schemas import gcms
+
+    connectors = Connectors.from_settings(settings)
+    try:
+        with connectors.gcms.connect() as conn:
+            table = gcms.Warrant.__table__
+            return conn.execute(select(table).where(table.c.warrant_no == warrant_no)).first()
+    finally:
+        connectors.dispose()
+
+
 def copy_world(settings: Settings, home: Path, backend: str) -> Settings:
     """A copy of a world's five databases and its simulator state, under `home`."""
     import shutil

@@ -9,22 +9,16 @@ must fail and one that must pass.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert
 
-from casesync.database import init_all
 from connectors import Connectors, arrow_io
 from expectations.rules import Scope
 from expectations.runner import all_rules
 from expectations.sql import query
 from schemas import metadata_for
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
-    from casesync.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -362,15 +356,6 @@ CASES: dict[str, tuple[list[Any], set[str]]] = {
         {"G2"},
     ),
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def databases(module_world: Callable[..., Settings]) -> Iterator[Connectors]:
-    settings = module_world()
-    init_all(settings)
-    connectors = Connectors.from_settings(settings)
-    yield connectors
-    connectors.dispose()
 
 
 def _empty(connectors: Connectors) -> None:

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from casesync.database import init_all
-from connectors import Connectors
 from expectations.rules import Query
 from expectations.runner import all_rules
 from tests.integration.test_rules_given_expect import (
@@ -31,9 +29,7 @@ from tests.integration.test_rules_given_expect import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
-    from casesync.settings import Settings
+    from connectors import Connectors
 
 pytestmark = pytest.mark.integration
 
@@ -252,15 +248,6 @@ MORE_CASES: dict[str, tuple[list[Any], set[str]]] = {
         {"C1"},
     ),
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def databases(module_world: Callable[..., Settings]) -> Iterator[Connectors]:
-    settings = module_world()
-    init_all(settings)
-    connectors = Connectors.from_settings(settings)
-    yield connectors
-    connectors.dispose()
 
 
 @pytest.mark.parametrize("rule_name", sorted(MORE_CASES))

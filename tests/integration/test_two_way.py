@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from casesync import sync
 from casesync.conflicts import list_conflicts, resolve_conflict, show_conflict
@@ -20,7 +20,7 @@ from schemas.calendar import night_interval
 from schemas.control import AuditLog, Conflict
 from schemas.ownership import OWNERSHIP, carried_fields, render_markdown, target_owned
 from schemas.two_way import ALL_INTERFACES, TWO_WAY_INTERFACES
-from tests.conftest import copy_world, drop_world, system_digests
+from tests.conftest import copy_world, drop_world, gcms_warrant, system_digests, update_row
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -105,26 +105,6 @@ def _open_warrant(settings: Settings) -> tuple[str, str, str]:
     return row[0], row[1], row[2]
 
 
-def _ncms_update(settings: Settings, model: Any, key: Any, values: dict[str, Any]) -> None:
-    connectors = Connectors.from_settings(settings)
-    (pk,) = model.__table__.primary_key.columns
-    try:
-        with connectors.ncms.begin() as conn:
-            conn.execute(update(model).where(pk == key).values(values))
-    finally:
-        connectors.dispose()
-
-
-def _gcms_warrant(settings: Settings, warrant_no: str) -> Any:
-    connectors = Connectors.from_settings(settings)
-    try:
-        with connectors.gcms.connect() as conn:
-            table = gcms.Warrant.__table__
-            return conn.execute(select(table).where(table.c.warrant_no == warrant_no)).first()
-    finally:
-        connectors.dispose()
-
-
 def _conflicts(settings: Settings) -> set[tuple[Any, ...]]:
     connectors = Connectors.from_settings(settings)
     try:
@@ -197,21 +177,20 @@ def test_an_ncms_warrant_change_reaches_gcms_next_night_in_two_way_only(
         for settings in (world, legacy):
             _run(settings, 0, 1)
             warrant_no, _, _ = _open_warrant(settings)
-            _ncms_update(
-                settings, ncms.Warrant, warrant_no,
+            update_row(settings, "ncms", ncms.Warrant, warrant_no,
                 {"warrant_type": "EXA", "cancelled_on": _night(2), "cancellation_reason": "ERR",
                  "updated_at": _typed_in(2)},
             )  # fmt: skip
-            before = _gcms_warrant(settings, warrant_no)
+            before = gcms_warrant(settings, warrant_no)
             _run(settings, 2)
-            after = _gcms_warrant(settings, warrant_no)
+            after = gcms_warrant(settings, warrant_no)
             if settings is world:
                 assert (after.warrant_type, after.cancellation_reason) == ("EXA", "ERR")
                 assert after.cancelled_on == _night(2)
                 assert after.updated_at == night_interval(_night(2), dt.time(2, 15))[1]
             else:
                 _run(settings, 3)
-                after = _gcms_warrant(settings, warrant_no)
+                after = gcms_warrant(settings, warrant_no)
                 assert before is not None and after is not None
                 assert (after.warrant_type, after.cancellation_reason) == (
                     before.warrant_type, before.cancellation_reason,
@@ -227,12 +206,12 @@ def test_an_ownership_violation_is_queued_not_applied_and_its_resolution_applies
     _run(world, 0, 1)
     warrant_no, case_no, uci = _open_warrant(world)
     wrong = "9999-0001"
-    _ncms_update(world, ncms.RemovalCase, case_no, {"uci": wrong, "updated_at": _typed_in(2)})
-    _ncms_update(
-        world, ncms.Warrant, warrant_no, {"warrant_type": "HRG", "updated_at": _typed_in(2)}
+    update_row(world, "ncms", ncms.RemovalCase, case_no, {"uci": wrong, "updated_at": _typed_in(2)})
+    update_row(
+        world, "ncms", ncms.Warrant, warrant_no, {"warrant_type": "HRG", "updated_at": _typed_in(2)}
     )
     _run(world, 2)
-    warrant = _gcms_warrant(world, warrant_no)
+    warrant = gcms_warrant(world, warrant_no)
     assert warrant.uci == uci  # GCMS owns the UCI: NCMS's change is held
     assert warrant.warrant_type == "HRG"  # NCMS owns the type: applied
     queued = [c for c in list_conflicts(world) if c["record_key"] == warrant_no]
@@ -247,16 +226,16 @@ def test_an_ownership_violation_is_queued_not_applied_and_its_resolution_applies
     assert detail["incoming_written_by"] == "ncms:FEED:NCMS"
     assert warrant_no in _report_queue(world, 2)  # the analysts' report shows it
     _run(world, 2)  # a rerun queues nothing new and still holds the field
-    assert _gcms_warrant(world, warrant_no).uci == uci
+    assert gcms_warrant(world, warrant_no).uci == uci
     assert len([c for c in list_conflicts(world) if c["record_key"] == warrant_no]) == 1
 
     resolved = resolve_conflict(
         world, detail["conflict_id"], "incoming", note="UCI corrected at IRCC", by="analyst-7"
     )
     assert (resolved["status"], resolved["resolved_by"]) == ("resolved", "analyst-7")
-    assert _gcms_warrant(world, warrant_no).uci == uci  # applied by the next night, not now
+    assert gcms_warrant(world, warrant_no).uci == uci  # applied by the next night, not now
     _run(world, 3)
-    assert _gcms_warrant(world, warrant_no).uci == wrong
+    assert gcms_warrant(world, warrant_no).uci == wrong
     applied = show_conflict(world, detail["conflict_id"])
     assert applied["status"] == "applied" and applied["applied_run_id"] is not None
     assert warrant_no not in _report_queue(world, 3)
@@ -281,7 +260,9 @@ def test_a_conflict_resolution_with_a_bad_value_is_refused(world: Settings) -> N
 
     _run(world, 0, 1)
     warrant_no, case_no, _ = _open_warrant(world)
-    _ncms_update(world, ncms.RemovalCase, case_no, {"uci": "9999-0002", "updated_at": _typed_in(2)})
+    update_row(
+        world, "ncms", ncms.RemovalCase, case_no, {"uci": "9999-0002", "updated_at": _typed_in(2)}
+    )
     _run(world, 2)
     queued = [c for c in list_conflicts(world) if c["record_key"] == warrant_no]
     with pytest.raises(BadInput, match="longer than"):
@@ -290,19 +271,19 @@ def test_a_conflict_resolution_with_a_bad_value_is_refused(world: Settings) -> N
     with pytest.raises(BadInput, match="is resolved"):
         resolve_conflict(world, queued[0]["conflict_id"], "incoming")
     _run(world, 3)
-    assert _gcms_warrant(world, warrant_no).uci != "9999-0002"
+    assert gcms_warrant(world, warrant_no).uci != "9999-0002"
 
 
 def test_a_change_never_echoes(world: Settings) -> None:
     """NCMS -> GCMS leaves NCMS as it was; the GCMS feed rows are never carried back."""
     _run(world, 0, 1)
     warrant_no, _, _ = _open_warrant(world)
-    _ncms_update(
-        world, ncms.Warrant, warrant_no, {"warrant_type": "MDR", "updated_at": _typed_in(2)}
+    update_row(
+        world, "ncms", ncms.Warrant, warrant_no, {"warrant_type": "MDR", "updated_at": _typed_in(2)}
     )
     ncms_before = system_digests(world)["ncms"]
     results = run_night(world, _night(2))
-    assert _gcms_warrant(world, warrant_no).warrant_type == "MDR"
+    assert gcms_warrant(world, warrant_no).warrant_type == "MDR"
     back = [r for r in results if r.interface in ("gcms_to_ncms", "gcms_to_nova")]
     assert all(r.total("inserted") + r.total("updated") == 0 for r in back), [
         r.as_dict() for r in back
@@ -333,12 +314,10 @@ def test_rerunning_or_backfilling_two_way_nights_changes_nothing(
     try:
         for settings in (world, clean):
             warrant_no, case_no, _ = _open_warrant(settings)
-            _ncms_update(
-                settings, ncms.Warrant, warrant_no,
+            update_row(settings, "ncms", ncms.Warrant, warrant_no,
                 {"warrant_type": "EXA", "updated_at": _typed_in(1)},
             )  # fmt: skip
-            _ncms_update(
-                settings, ncms.RemovalCase, case_no,
+            update_row(settings, "ncms", ncms.RemovalCase, case_no,
                 {"uci": "9999-0003", "updated_at": _typed_in(1)},
             )  # fmt: skip
         _run(clean, 0, 1, 2, 3)
@@ -428,8 +407,7 @@ def test_an_r240_departure_without_its_date_is_quarantined_not_dropped(world: Se
             ).scalar_one()
     finally:
         connectors.dispose()
-    _ncms_update(
-        world, ncms.RemovalCase, case_no,
+    update_row(world, "ncms", ncms.RemovalCase, case_no,
         {"case_status": "REMOVED", "inventory": "CLOSED", "removal_confirmation": "R240(3)",
          "removed_on": None, "closed_on": _night(2), "updated_at": _typed_in(2)},
     )  # fmt: skip

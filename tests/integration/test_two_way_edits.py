@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from casesync import sync
 from casesync.conflicts import list_conflicts, resolve_conflict, show_conflict
@@ -24,7 +24,7 @@ from connectors import Connectors
 from schemas import gcms, ncms
 from schemas.calendar import night_interval
 from schemas.control import AuditLog, DeliveredValue
-from tests.conftest import copy_world, drop_world, system_digests
+from tests.conftest import copy_world, drop_world, gcms_warrant, system_digests, update_row
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -96,27 +96,7 @@ def _delivered_warrant(settings: Settings) -> tuple[str, Any]:
     finally:
         connectors.dispose()
     warrant_no = next(n for n in numbers if n in delivered)
-    return warrant_no, _gcms_warrant(settings, warrant_no)
-
-
-def _update(settings: Settings, system: str, model: Any, key: Any, values: dict[str, Any]) -> None:
-    connectors = Connectors.from_settings(settings)
-    (pk,) = model.__table__.primary_key.columns
-    try:
-        with connectors[system].begin() as conn:
-            conn.execute(update(model).where(pk == key).values(values))
-    finally:
-        connectors.dispose()
-
-
-def _gcms_warrant(settings: Settings, warrant_no: str) -> Any:
-    connectors = Connectors.from_settings(settings)
-    try:
-        with connectors.gcms.connect() as conn:
-            table = gcms.Warrant.__table__
-            return conn.execute(select(table).where(table.c.warrant_no == warrant_no)).first()
-    finally:
-        connectors.dispose()
+    return warrant_no, gcms_warrant(settings, warrant_no)
 
 
 def _queued(settings: Settings, warrant_no: str) -> list[dict[str, Any]]:
@@ -138,13 +118,13 @@ def test_a_gcms_edit_met_by_an_ncms_change_the_same_night_is_queued_and_resolved
     warrant_no, before = _delivered_warrant(world)
     clerk = _other_type(before.warrant_type)
     officer = _other_type(before.warrant_type, clerk)
-    _update(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
-    _update(
+    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"warrant_type": officer, "executed_on": _night(2), "updated_at": _typed_in(2)},
     )  # fmt: skip
     _run(world, 2)
-    after = _gcms_warrant(world, warrant_no)
+    after = gcms_warrant(world, warrant_no)
     assert after.warrant_type == clerk  # held: not overwritten by NCMS's change
     assert after.executed_on == _night(2)  # the rest of the record loads
     (conflict,) = _queued(world, warrant_no)
@@ -161,13 +141,13 @@ def test_a_gcms_edit_met_by_an_ncms_change_the_same_night_is_queued_and_resolved
     assert conflict["incoming_run_id"] is not None and conflict["incoming_batch_id"]
 
     _run(world, 2, 1, 2)  # a rerun and a backfill queue nothing more and still hold it
-    assert _gcms_warrant(world, warrant_no).warrant_type == clerk
+    assert gcms_warrant(world, warrant_no).warrant_type == clerk
     assert len(_queued(world, warrant_no)) == 1
 
     resolve_conflict(world, conflict["conflict_id"], "owner", note="NCMS is right", by="a-3")
-    assert _gcms_warrant(world, warrant_no).warrant_type == clerk  # not before the next night
+    assert gcms_warrant(world, warrant_no).warrant_type == clerk  # not before the next night
     _run(world, 3)
-    assert _gcms_warrant(world, warrant_no).warrant_type == officer
+    assert gcms_warrant(world, warrant_no).warrant_type == officer
     applied = show_conflict(world, conflict["conflict_id"])
     assert applied["status"] == "applied" and applied["applied_run_id"] is not None
     connectors = Connectors.from_settings(world)
@@ -183,12 +163,12 @@ def test_a_gcms_edit_met_by_an_ncms_change_the_same_night_is_queued_and_resolved
     assert audited == 1
 
     # NCMS's next change of the field applies: the resolved value counts as delivered
-    _update(
+    update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"warrant_type": clerk, "updated_at": _typed_in(3, hours=9)},
     )  # fmt: skip
     _run(world, 3)
-    assert _gcms_warrant(world, warrant_no).warrant_type == clerk
+    assert gcms_warrant(world, warrant_no).warrant_type == clerk
     assert len(_queued(world, warrant_no)) == 1
     digests = system_digests(world)
     _run(world, 3, 2, 1)
@@ -201,13 +181,13 @@ def test_a_gcms_edit_is_held_when_ncms_resends_the_record_for_another_field(
     _run(world, 0, 1)
     warrant_no, before = _delivered_warrant(world)
     clerk = _other_type(before.warrant_type)
-    _update(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
-    _update(
+    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"executed_on": _night(2), "updated_at": _typed_in(2)},
     )  # fmt: skip
     _run(world, 2)
-    after = _gcms_warrant(world, warrant_no)
+    after = gcms_warrant(world, warrant_no)
     assert (after.warrant_type, after.executed_on) == (clerk, _night(2))
     (conflict,) = _queued(world, warrant_no)
     assert (conflict["kind"], conflict["old_value"], conflict["incoming_value"]) == (
@@ -216,14 +196,14 @@ def test_a_gcms_edit_is_held_when_ncms_resends_the_record_for_another_field(
     assert conflict["target_value"] == clerk
     resolve_conflict(world, conflict["conflict_id"], "target", note="typed from the paper file")
     _run(world, 3)
-    assert _gcms_warrant(world, warrant_no).warrant_type == clerk
+    assert gcms_warrant(world, warrant_no).warrant_type == clerk
     # NCMS re-sends the record again, the field unchanged: the kept value stays, nothing queued
-    _update(
+    update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"cancellation_reason": None, "updated_at": _typed_in(3, hours=9)},
     )  # fmt: skip
     _run(world, 3, 2, 3)
-    assert _gcms_warrant(world, warrant_no).warrant_type == clerk
+    assert gcms_warrant(world, warrant_no).warrant_type == clerk
     assert [c["status"] for c in _queued(world, warrant_no)] == ["applied"]
 
 
@@ -232,20 +212,20 @@ def test_a_value_both_systems_agree_on_raises_nothing(world: Settings) -> None:
     _run(world, 0, 1)
     warrant_no, before = _delivered_warrant(world)
     agreed = _other_type(before.warrant_type)
-    _update(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": agreed})
-    _update(
+    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": agreed})
+    update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"warrant_type": agreed, "updated_at": _typed_in(2)},
     )  # fmt: skip
     _run(world, 2, 3, 2)
-    assert _gcms_warrant(world, warrant_no).warrant_type == agreed
+    assert gcms_warrant(world, warrant_no).warrant_type == agreed
     # GCMS edits back to what NCMS delivered, then NCMS changes it: applied, nothing queued
-    _update(
+    update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"warrant_type": before.warrant_type, "updated_at": _typed_in(3)},
     )  # fmt: skip
     _run(world, 3)
-    assert _gcms_warrant(world, warrant_no).warrant_type == before.warrant_type
+    assert gcms_warrant(world, warrant_no).warrant_type == before.warrant_type
     assert _queued(world, warrant_no) == []
 
 
@@ -261,7 +241,7 @@ def test_a_run_killed_after_its_audit_raises_no_conflict_when_run_again(
     _run(world, 0, 1)
     warrant_no, before = _delivered_warrant(world)
     changed = _other_type(before.warrant_type)
-    _update(
+    update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"warrant_type": changed, "updated_at": _typed_in(2)},
     )  # fmt: skip
@@ -271,7 +251,7 @@ def test_a_run_killed_after_its_audit_raises_no_conflict_when_run_again(
     child.start()
     child.join(120)
     assert child.exitcode == -9
-    assert _gcms_warrant(world, warrant_no).warrant_type == before.warrant_type
+    assert gcms_warrant(world, warrant_no).warrant_type == before.warrant_type
     _run(world, 2)
-    assert _gcms_warrant(world, warrant_no).warrant_type == changed
+    assert gcms_warrant(world, warrant_no).warrant_type == changed
     assert _queued(world, warrant_no) == []

@@ -411,6 +411,12 @@ def _airflow(*args: str) -> list[str]:
     return [str(Path(sys.executable).parent / "airflow"), *args]
 
 
+def _warm_airflow(*args: str) -> list[str]:
+    """An Airflow component whose forked task processes start with the task modules imported
+    (casesync/warm_airflow.py): the scheduler (LocalExecutor) and the Celery worker."""
+    return [sys.executable, "-m", "casesync.warm_airflow", *args]
+
+
 #: What `migrate` last left in a home: the Airflow version and the revision it migrated to.
 MIGRATED = "casesync-migrated.json"
 
@@ -479,13 +485,13 @@ def running(
     logs.mkdir(parents=True, exist_ok=True)
     commands = {
         "api-server": _airflow("api-server", "--host", "127.0.0.1", "--port", str(config.port)),
-        "scheduler": _airflow("scheduler", "--skip-serve-logs"),
+        "scheduler": _warm_airflow("scheduler", "--skip-serve-logs"),
         "dag-processor": _airflow("dag-processor"),
     }
     if config.triggerer:
         commands["triggerer"] = _airflow("triggerer", "--skip-serve-logs")
     if config.executor == "CeleryExecutor":
-        commands["celery-worker"] = _airflow(
+        commands["celery-worker"] = _warm_airflow(
             "celery", "worker", "--queues", config.queue, "--concurrency", "2",
             "--celery-hostname", f"{config.queue}@%h", "--skip-serve-logs",
             "--without-gossip", "--without-mingle",

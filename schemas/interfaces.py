@@ -65,7 +65,17 @@ class Stream:
         the record last changed, in simulated time), `source_epoch` the newest
         change epoch (when that change was committed), and `source_entered_at`
         when the source row was first typed.
+
+        Built once per stream (a statement is immutable): every run reads the
+        same object, which SQLAlchemy compiles once per engine.
         """
+        built = _QUERIES.get(id(self))
+        if built is None or built[0] is not self:
+            built = (self, self._build_query())
+            _QUERIES[id(self)] = built
+        return built[1]
+
+    def _build_query(self) -> Select:
         query = self.records().add_columns(
             self.record_time().label("source_updated_at"),
             self.record_epoch().label("source_epoch"),
@@ -97,6 +107,10 @@ class Stream:
         row["source_updated_at"] = source["source_updated_at"]
         row["source_epoch"] = source["source_epoch"]
         return row
+
+
+#: Each stream's source query, by stream (the stream is kept so its id is never reused).
+_QUERIES: dict[int, tuple[Stream, Select]] = {}
 
 
 def newest(*columns: Any) -> Any:

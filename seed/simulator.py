@@ -150,9 +150,12 @@ def seed_world(
 
 @contextlib.contextmanager
 def quiet_collector() -> Iterator[None]:
-    """Collect cyclic garbage rarely: the world is millions of long-lived objects, no cycles."""
+    """Collect cyclic garbage rarely: the world is millions of long-lived objects, no cycles.
+
+    No collection on entry: in a long-lived process (a test run, an Airflow
+    worker) a full collection of its heap costs more than a small day's simulation.
+    """
     thresholds = gc.get_threshold()
-    gc.collect()
     gc.set_threshold(200_000, 50, 1000)
     try:
         yield

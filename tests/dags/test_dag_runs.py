@@ -262,6 +262,10 @@ def test_backfill_through_the_scheduler_equals_casesync_nightly(
         ]
         assert min(r.run_id for r in new) > max(r.run_id for r in before)
         assert system_digests(through_airflow) == after
+    # The component that forks the task processes had the task modules imported first.
+    forks = "celery-worker" if executor == "CeleryExecutor" else "scheduler"
+    log = (config.home / "process-logs" / f"{forks}.log").read_text(errors="replace")
+    assert "casesync: task modules imported in" in log
 
 
 def _sync_runs(settings: Settings, night: dt.date) -> list[Any]:

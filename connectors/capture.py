@@ -105,14 +105,22 @@ def save_marks(
     night: dt.date | None,
     now: dt.datetime,
 ) -> None:
-    """After an extraction: its interval and every earlier extracted one are carried through."""
-    for mark in read.marks:
-        if mark.through < read.through:
-            conn.execute(
-                update(CaptureMark)
-                .where(CaptureMark.reader == reader, CaptureMark.interval_start == mark.start)
-                .values(through_epoch=read.through, updated_at=now)
+    """After an extraction: its interval and every earlier extracted one are carried through.
+
+    One statement for all of them (a year of nights has 365 marks): the marks the
+    window holds are those ending at or before its end (`window`), and the run holds
+    the interface's lock, so none changed since they were read.
+    """
+    if any(mark.through < read.through for mark in read.marks):
+        conn.execute(
+            update(CaptureMark)
+            .where(
+                CaptureMark.reader == reader,
+                CaptureMark.interval_end <= read.end,
+                CaptureMark.through_epoch < read.through,
             )
+            .values(through_epoch=read.through, updated_at=now)
+        )
     if read.own_is_new:
         conn.execute(
             insert(CaptureMark).values(
@@ -241,14 +249,11 @@ def night_ends(times: pa.Array, cutoff: dt.time) -> pa.Array:
     )  # fmt: skip
     if moments.null_count == len(moments):
         return pa.nulls(len(moments), type=pa.string())
-    low, high = pc.min_max(moments).values()
-    first = low.as_py().date() - dt.timedelta(days=2)
-    last = high.as_py().date() + dt.timedelta(days=2)
-    ends = np.array(
-        [night_interval(first + dt.timedelta(days=d), cutoff)[1]
-         for d in range((last - first).days + 1)],
-        dtype="datetime64[us]",
-    )  # fmt: skip
+    # The night a moment falls in starts on its UTC day or one of the two next to it: the
+    # ends of those nights, for each distinct day, hold the first end after every moment.
+    days = pc.unique(pc.cast(pc.drop_null(moments), pa.date32())).to_pylist()
+    nights = sorted({day + dt.timedelta(days=d) for day in days for d in (-2, -1, 0, 1)})
+    ends = np.array([night_interval(night, cutoff)[1] for night in nights], dtype="datetime64[us]")
     values = moments.to_numpy(zero_copy_only=False).astype("datetime64[us]")
     found = ends[np.searchsorted(ends, values, side="right").clip(0, len(ends) - 1)]
     # %S of a microsecond timestamp writes the fraction too: SQLAlchemy's storage text

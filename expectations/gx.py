@@ -212,14 +212,19 @@ class GxValidation:
         else:
             asset = source.add_query_asset(name=self._name(suite_name), query=asset_sql)
         batch = asset.add_batch_definition_whole_table("rows")
-        suite = self.context.suites.add(self.gx.ExpectationSuite(name=self._name(suite_name)))
         for rule, expectation in expectations:
             expectation.meta = {
                 "rule": rule.name,
                 "description": rule.description,
                 "severity": rule.severity.value,
             }
-            suite.add_expectation(expectation)
+        # The suite is stored once, whole: adding expectations to a stored suite one by
+        # one writes the whole suite to the store again for each.
+        suite = self.context.suites.add(
+            self.gx.ExpectationSuite(
+                name=self._name(suite_name), expectations=[e for _, e in expectations]
+            )
+        )
         definition = self.context.validation_definitions.add(
             self.gx.ValidationDefinition(name=self._name(suite_name), data=batch, suite=suite)
         )

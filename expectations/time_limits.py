@@ -20,7 +20,12 @@ from sqlalchemy.orm import aliased
 from connectors import dialect
 from expectations.rules import InOrder, Query, Rule, Scope
 from schemas import gcms, ncms, nova
-from schemas.calendar import CALENDAR_YEARS, IRB_REGION_PROVINCE, add_business_days
+from schemas.calendar import (
+    CALENDAR_YEARS,
+    IRB_REGION_PROVINCE,
+    add_business_days,
+    statutory_holidays,
+)
 from schemas.codes import (
     DEPARTURE_ORDER_DAYS,
     DETENTION_LATER_REVIEW_DAYS,
@@ -67,14 +72,18 @@ def _allowances(count: int, province: str) -> tuple[int, dict[int, tuple[dt.date
         (add_business_days(dt.date(2001, 1, d), count) - dt.date(2001, 1, d)).days
         for d in range(1, 6)
     )  # fmt: skip  (2001-01-01 is a Monday; no holiday on 2-5)
+    import numpy as np
+
+    first = np.datetime64(dt.date(CALENDAR_YEARS.start, 1, 1), "D")
+    days = np.arange(first, np.datetime64(dt.date(CALENDAR_YEARS.stop, 1, 1), "D"))
+    # add_business_days for every day at once: from a day off, count from the business day
+    # before it (no business day lies between them), as add_business_days does.
+    holidays = np.array(sorted(statutory_holidays(province)), dtype="datetime64[D]")
+    ends = np.busday_offset(days, count, roll="backward", holidays=holidays)
+    taken = (ends - days).astype(int)
     longer: dict[int, list[dt.date]] = {}
-    day = dt.date(CALENDAR_YEARS.start, 1, 1)
-    last = dt.date(CALENDAR_YEARS.stop - 1, 12, 31)
-    while day <= last:
-        days = (add_business_days(day, count, province) - day).days
-        if days > usual:
-            longer.setdefault(days, []).append(day)
-        day += dt.timedelta(days=1)
+    for index in np.flatnonzero(taken > usual):
+        longer.setdefault(int(taken[index]), []).append(days[index].item())
     return usual, {days: tuple(dates) for days, dates in sorted(longer.items())}
 
 

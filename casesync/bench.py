@@ -505,3 +505,54 @@ def bench_validate(files: int, days: int, backend: str = "sqlite", seed: int = 1
         "gx_vs_sql_night": round(timings["gx_night_seconds"] / timings["sql_night_seconds"], 2),
         "findings": findings,
     }
+
+
+def bench_catchup(files: int, days: int, backend: str = "sqlite", seed: int = 1) -> dict[str, Any]:
+    """A catch-up over every night of a world: does a night cost more when many came before?
+
+    Seeds a world, then runs its nights in order (as `casesync nightly` does),
+    timing each. The baseline is the same run's first tenth of nights: the
+    ratio of the last tenth's mean to it says whether a night's cost grows with
+    the nights already run (capture marks, batches, audit rows pile up), 1.0
+    when it does not. The world's days are alike, so their records are too.
+    """
+    import statistics
+
+    from casesync.seeding import parse_options
+    from casesync.seeding import seed as seed_world
+    from casesync.sync import run_night
+
+    if days < 10:
+        raise ValueError(f"a catch-up needs at least 10 nights to compare (got {days})")
+    with scratch_settings(backend) as settings:
+        options = parse_options(
+            files=files, days=days, start="2020-01-06", defect_rate=0.02, seed=seed, mode="one_way"
+        )
+        seed_world(settings, options)
+        connectors = Connectors.from_settings(settings)
+        seconds: list[float] = []
+        records = 0
+        try:
+            for offset in range(days):
+                night = options.start + dt.timedelta(days=offset)
+                started = time.perf_counter()
+                results = run_night(settings, night, connectors=connectors, check=True)
+                seconds.append(time.perf_counter() - started)
+                records += sum(r.total("extracted") for r in results)
+        finally:
+            connectors.dispose()
+    tenth = max(1, days // 10)
+    # the first night also carries what the history left for it: the baseline starts after it
+    early, late = seconds[1 : tenth + 1], seconds[-tenth:]
+    return {
+        "backend": backend,
+        "machine_reference": machine_reference(),
+        "files": files,
+        "days": days,
+        "nights_seconds": round(sum(seconds), 2),
+        "records_extracted": records,
+        "median_night_seconds": round(statistics.median(seconds), 3),
+        "early_nights_mean_seconds": round(statistics.mean(early), 3),
+        "late_nights_mean_seconds": round(statistics.mean(late), 3),
+        "late_vs_early": round(statistics.mean(late) / statistics.mean(early), 2),
+    }

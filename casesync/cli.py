@@ -577,6 +577,25 @@ def bench_validate_command(
     _emit(result, as_json, lambda r: console.print_json(data=r))
 
 
+@bench_app.command("catchup")
+@explained
+def bench_catchup_command(
+    files: Annotated[int, typer.Option(help="Standing inventory of files.")] = 22_000,
+    days: Annotated[int, typer.Option(help="Days to simulate, then sync night by night.")] = 120,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Seconds per night of a catch-up, its last nights against its first ones."""
+    from casesync.bench import bench_catchup
+    from casesync.errors import BadInput
+
+    if files < 1 or days < 10:
+        raise BadInput(f"--files must be at least 1 and --days at least 10 (got {files}, {days})")
+    _check_bench_backend(backend)
+    result = bench_catchup(files, days, backend)
+    _emit(result, as_json, lambda r: console.print_json(data=r))
+
+
 @bench_app.command("trace")
 @explained
 def bench_trace_command(

@@ -121,3 +121,26 @@ def _normalized(rows: set[Any]) -> set[tuple[str, ...]]:
         return str(value)[:10] if str(value)[:4].isdigit() and "-" in str(value) else str(value)
 
     return {tuple(show(value) for value in row) for row in rows}
+
+
+def test_bench_catchup_compares_its_last_nights_with_its_first(backend: str) -> None:
+    from casesync.bench import bench_catchup
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CASESYNC_BENCH_PG_URL", PG_URL)
+        figures = bench_catchup(120, 10, backend)
+    assert figures["days"] == 10 and figures["backend"] == backend
+    # one night in ten on each side (after the first night, which also carries the history)
+    expected = figures["late_nights_mean_seconds"] / figures["early_nights_mean_seconds"]
+    assert figures["late_vs_early"] == pytest.approx(expected, abs=0.02)
+    assert figures["nights_seconds"] >= 10 * figures["median_night_seconds"] / 2
+    assert figures["records_extracted"] > 0  # the world typed entries: a capture that carried
+    # none would leave every night empty, and the ratio would compare empty runs
+
+
+def test_bench_catchup_refuses_fewer_than_ten_nights(settings: Settings) -> None:
+    from tests.conftest import invoke
+
+    done = invoke(settings, "bench", "catchup", "--days", "5")
+    assert done.exit_code == 2
+    assert "--files must be at least 1 and --days at least 10 (got 22000, 5)" in done.output

@@ -524,6 +524,17 @@ def _check_bench_backend(backend: str) -> None:
         raise BadInput(f"--backend must be sqlite or postgresql (got {backend!r})")
 
 
+def _check_bench_world(files: int, days: int, backend: str, *, least_days: int) -> None:
+    """A benchmark world's size and backend: at least one file and `least_days` days."""
+    from casesync.errors import BadInput
+
+    if files < 1 or days < least_days:
+        raise BadInput(
+            f"--files must be at least 1 and --days at least {least_days} (got {files}, {days})"
+        )
+    _check_bench_backend(backend)
+
+
 @bench_app.command("sync")
 @explained
 def bench_sync_command(
@@ -587,11 +598,8 @@ def bench_catchup_command(
 ) -> None:
     """Seconds per night of a catch-up, its last nights against its first ones."""
     from casesync.bench import bench_catchup
-    from casesync.errors import BadInput
 
-    if files < 1 or days < 10:
-        raise BadInput(f"--files must be at least 1 and --days at least 10 (got {files}, {days})")
-    _check_bench_backend(backend)
+    _check_bench_world(files, days, backend, least_days=10)
     result = bench_catchup(files, days, backend)
     _emit(result, as_json, lambda r: console.print_json(data=r))
 
@@ -606,11 +614,8 @@ def bench_trace_command(
 ) -> None:
     """Seconds per `casesync trace KEY` on a world this size, against the indexed look-up."""
     from casesync.bench_trace import bench_trace
-    from casesync.errors import BadInput
 
-    if files < 1 or days < 1:
-        raise BadInput(f"--files and --days must be at least 1 (got {files}, {days})")
-    _check_bench_backend(backend)
+    _check_bench_world(files, days, backend, least_days=1)
     say = (lambda m: err_console.print(m)) if not as_json else None
     result = bench_trace(files, days, backend, progress=say)
     _emit(result, as_json, lambda r: console.print_json(data=r))

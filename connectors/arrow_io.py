@@ -342,14 +342,24 @@ def staging(
 # ---------------------------------------------------------------- reads and loads on a connection
 
 
-def fetch_raw(conn: Connection, statement: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+def fetch_raw(
+    conn: Connection, statement: Any, *, literal: bool = False
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run a query and return its column names and the driver's own row tuples.
 
-    The statement is compiled once per engine (SQLAlchemy's statement cache) with
-    its values bound, and rows skip SQLAlchemy's result processing: a
-    million-row night is read at the driver's speed.
+    Rows skip SQLAlchemy's result processing: a million-row night is read at
+    the driver's speed. By default the statement is compiled once per engine
+    (SQLAlchemy's statement cache) with its values bound: the sync's
+    statements are the same objects every run. `literal`: its values are
+    written into the SQL text instead, for a statement built anew each time
+    that holds long lists of values (a rule's holiday dates): keying and
+    binding thousands of values costs more than writing them.
     """
-    cursor = conn.execute(statement).cursor
+    if literal:
+        # The compiled text already doubles a literal's % for the driver: pass it as it is.
+        cursor = conn.exec_driver_sql(_compiled(conn, statement)).cursor
+    else:
+        cursor = conn.execute(statement).cursor
     assert cursor is not None
     names = [d[0] for d in cursor.description]
     return names, list(cursor.fetchall())

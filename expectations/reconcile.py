@@ -200,7 +200,7 @@ def refresh(connectors: Connectors) -> tuple[dict[str, int], dict[str, str]]:
             query = query.where(inner.c._version > since)
         try:
             with connectors[source.database].connect() as conn:
-                names, rows = arrow_io.fetch_raw(conn, query)
+                names, rows = arrow_io.fetch_raw(conn, query, literal=True)
         except SQLAlchemyError as exc:
             errors[source.name] = _problem(exc)
             continue

@@ -39,17 +39,32 @@ def problem(exc: BaseException) -> str:
 
 
 def run_sql(connectors: Connectors, rules: list[Rule], scope: Scope) -> list[RuleOutcome]:
-    """Each rule as one hand-written SQL query (the benchmark baseline, and a fallback)."""
-    outcomes = []
+    """Each rule as one hand-written SQL query (the benchmark baseline, and a fallback).
+
+    The rules of one database run on one connection, in one read transaction (one
+    snapshot): a rule that fails is rolled back and the next one starts afresh; a
+    database that cannot be reached fails its rules only.
+    """
+    outcomes = {id(rule): RuleOutcome(rule) for rule in rules}
+    by_database: dict[str, list[Rule]] = {}
     for rule in rules:
-        outcome = RuleOutcome(rule)
-        started = time.perf_counter()
+        by_database.setdefault(rule.database, []).append(rule)
+    for database, group in by_database.items():
+        left = list(group)
         try:
-            with connectors[rule.database].connect() as conn:
-                _, rows = arrow_io.fetch_raw(conn, query(rule, scope))
-            outcome.failures = [tuple(row) for row in rows]
-        except (SQLAlchemyError, OSError, ValueError) as exc:
-            outcome.error = problem(exc)
-        outcome.seconds = time.perf_counter() - started
-        outcomes.append(outcome)
-    return outcomes
+            with connectors[database].connect() as conn:
+                while left:
+                    rule = left.pop(0)
+                    outcome = outcomes[id(rule)]
+                    started = time.perf_counter()
+                    try:
+                        _, rows = arrow_io.fetch_raw(conn, query(rule, scope), literal=True)
+                        outcome.failures = [tuple(row) for row in rows]
+                    except (SQLAlchemyError, OSError, ValueError) as exc:
+                        outcome.error = problem(exc)
+                        conn.rollback()
+                    outcome.seconds = time.perf_counter() - started
+        except (SQLAlchemyError, OSError) as exc:  # the database itself: its rules left
+            for rule in left:
+                outcomes[id(rule)].error = problem(exc)
+    return [outcomes[id(rule)] for rule in rules]

@@ -261,9 +261,18 @@ class RunningAirflow:
                 created = self.post("/api/v2/backfills", body)
                 break
             except CasesyncError as exc:
-                # On SQLite the API server refuses while the scheduler holds the database;
-                # a backfill that just finished is closed by the scheduler a moment later.
-                busy = "Database is locked" in str(exc) or "HTTP 409" in str(exc)
+                # On SQLite the API server refuses while the scheduler holds the database
+                # (Airflow 3.3 answers 500 "Database error" and hides the cause; its
+                # transaction rolled back, so nothing was created); a backfill that just
+                # finished is closed by the scheduler a moment later (409).
+                text = str(exc)
+                busy = (
+                    "Database is locked" in text
+                    or "HTTP 409" in text
+                    or ("HTTP 500" in text and '"reason":"Database error"' in text)
+                )
+                if busy and attempt < 9 and progress is not None:
+                    progress(f"Airflow's database was busy; creating the backfill again ({text})")
                 if not busy or attempt == 9:
                     raise
                 time.sleep(1 + attempt)

@@ -1,0 +1,70 @@
+"""Creating a backfill while Airflow's SQLite database is busy: retried, and said; other errors
+are not retried."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from casesync import airflow_runner
+from casesync.errors import CasesyncError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+BUSY = (
+    'Airflow API POST /api/v2/backfills: HTTP 500: {"detail":{"reason":"Database error",'
+    '"statement":"hidden","orig_error":"hidden"}}'
+)
+
+
+class _Airflow(airflow_runner.RunningAirflow):
+    """The REST client with a scripted answer to each POST, and one finished run."""
+
+    def __init__(self, home: Path, answers: list[Exception | None]) -> None:
+        super().__init__(airflow_runner.AirflowConfig(home=home, poll=0.01), {})
+        self.answers = answers
+        self.posts = 0
+
+    def post(self, path: str, body: Any) -> Any:
+        self.posts += 1
+        answer = self.answers.pop(0)
+        if answer is not None:
+            raise answer
+        return {"id": 1}
+
+    def _wait_backfills_done(self, dag_id: str, deadline: float) -> None:
+        return None
+
+    def runs(self, dag_id: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+        return [{"state": "success", "dag_run_id": "r1", "data_interval_start": start.isoformat()}]
+
+    def _report(self, *args: Any) -> None:
+        return None
+
+    def _close(self, backfill: Any) -> None:
+        return None
+
+
+def test_a_busy_database_is_retried_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(airflow_runner.time, "sleep", lambda _: None)
+    airflow = _Airflow(tmp_path, [CasesyncError(BUSY), None])
+    heard: list[str] = []
+    night = dt.date(2020, 1, 6)
+    runs = airflow._backfill("nightly_interfaces", night, night, "none", 60, heard.append)
+    assert airflow.posts == 2 and [r["state"] for r in runs] == ["success"]
+    assert len(heard) == 1 and "database was busy" in heard[0]
+
+
+def test_another_error_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(airflow_runner.time, "sleep", lambda _: None)
+    refused = CasesyncError('Airflow API POST /api/v2/backfills: HTTP 422: {"detail":"bad date"}')
+    airflow = _Airflow(tmp_path, [refused, None])
+    night = dt.date(2020, 1, 6)
+    with pytest.raises(CasesyncError, match="HTTP 422"):
+        airflow._backfill("nightly_interfaces", night, night, "none", 60, None)
+    assert airflow.posts == 1

@@ -17,7 +17,6 @@ a setting or opens a connection: a task still reads both when it runs.
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 import time
 
@@ -31,8 +30,6 @@ TASK_MODULES = (
     "expectations.gx",
     "great_expectations",
 )
-
-log = logging.getLogger(__name__)
 
 
 def preload() -> float:

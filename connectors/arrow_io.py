@@ -13,6 +13,7 @@ ADBC cannot read a result at all, the reads fall back to the driver's rows.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -36,26 +37,14 @@ _BUSY_MS = 60_000
 _ONE_BATCH = str(2**30)
 
 
-#: Stage tables by (target, name, schema): one Table object each, so the statements built on
-#: it have one cache key and SQLAlchemy compiles them once per engine, not once per batch.
-_STAGES: dict[tuple[int, str, str | None], tuple[Table, Table]] = {}
-
-
+@functools.cache
 def stage_table(target: Table, name: str, *, schema: str | None = None) -> Table:
     """A table shaped like `target` (no keys): temporary, dropped with the transaction on PG.
 
     The same arguments give the same Table object (it is a description: each load
-    creates and drops the table itself).
+    creates and drops the table itself), so the statements built on it have one cache
+    key and SQLAlchemy compiles them once per engine, not once per batch.
     """
-    key = (id(target), name, schema)
-    kept = _STAGES.get(key)
-    if kept is None or kept[0] is not target:
-        kept = (target, _new_stage_table(target, name, schema))
-        _STAGES[key] = kept
-    return kept[1]
-
-
-def _new_stage_table(target: Table, name: str, schema: str | None) -> Table:
     from sqlalchemy import Column, MetaData
     from sqlalchemy import Table as SqlTable
 

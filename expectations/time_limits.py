@@ -75,15 +75,15 @@ def _allowances(count: int, province: str) -> tuple[int, dict[int, tuple[dt.date
     import numpy as np
 
     first = np.datetime64(dt.date(CALENDAR_YEARS.start, 1, 1), "D")
-    days = np.arange(first, np.datetime64(dt.date(CALENDAR_YEARS.stop, 1, 1), "D"))
+    starts = np.arange(first, np.datetime64(dt.date(CALENDAR_YEARS.stop, 1, 1), "D"))
     # add_business_days for every day at once: from a day off, count from the business day
     # before it (no business day lies between them), as add_business_days does.
     holidays = np.array(sorted(statutory_holidays(province)), dtype="datetime64[D]")
-    ends = np.busday_offset(days, count, roll="backward", holidays=holidays)
-    taken = (ends - days).astype(int)
+    ends = np.busday_offset(starts, count, roll="backward", holidays=holidays)
+    taken = (ends - starts).astype(int)
     longer: dict[int, list[dt.date]] = {}
     for index in np.flatnonzero(taken > usual):
-        longer.setdefault(int(taken[index]), []).append(days[index].item())
+        longer.setdefault(int(taken[index]), []).append(starts[index].item())
     return usual, {days: tuple(dates) for days, dates in sorted(longer.items())}
 
 

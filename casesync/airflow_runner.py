@@ -190,6 +190,15 @@ class RunningAirflow:
     def patch(self, path: str, body: Any) -> Any:
         return self._request("PATCH", path, body)
 
+    def require_alive(self) -> None:
+        """Raise, naming its log, when one of the processes started for this Airflow exited."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                log = self.config.home / "process-logs" / f"{name}.log"
+                raise CasesyncError(
+                    f"Airflow {name} exited with status {process.returncode}; see {log}"
+                )
+
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(
@@ -279,6 +288,7 @@ class RunningAirflow:
         wanted = (last - first).days + 1
         seen: dict[tuple[str, str], str] = {}
         while time.monotonic() < deadline:
+            self.require_alive()  # a dead scheduler would leave the backfill waiting forever
             runs = self.runs(dag_id, start, end)
             if progress is not None:
                 self._report(dag_id, runs, seen, progress)
@@ -514,12 +524,7 @@ def running(
                 )
         deadline = time.monotonic() + timeout
         while not airflow.healthy():
-            for name, process in airflow.processes.items():
-                if process.poll() is not None:
-                    raise CasesyncError(
-                        f"Airflow {name} exited with status {process.returncode}; "
-                        f"see {logs / name}.log"
-                    )
+            airflow.require_alive()
             if time.monotonic() > deadline:
                 raise CasesyncError(
                     f"Airflow was not healthy within {timeout:.0f} s; logs in {logs}"

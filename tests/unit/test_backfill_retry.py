@@ -1,5 +1,5 @@
 """Creating a backfill while Airflow's SQLite database is busy: retried, and said; other errors
-are not retried."""
+are not retried; a backfill stops waiting when a process it needs has died."""
 
 from __future__ import annotations
 
@@ -68,3 +68,20 @@ def test_another_error_is_not_retried(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(CasesyncError, match="HTTP 422"):
         airflow._backfill("nightly_interfaces", night, night, "none", 60, None)
     assert airflow.posts == 1
+
+
+def test_a_backfill_stops_waiting_when_the_scheduler_died(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(airflow_runner.time, "sleep", lambda _: None)
+    airflow = _Airflow(tmp_path, [None])
+    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    dead.wait()
+    airflow.processes["scheduler"] = dead
+    night = dt.date(2020, 1, 6)
+    died = r"scheduler exited with status 3; see .*scheduler\.log"
+    with pytest.raises(CasesyncError, match=died):
+        airflow._backfill("nightly_interfaces", night, night, "none", 60, None)

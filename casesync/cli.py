@@ -604,6 +604,23 @@ def bench_catchup_command(
     _emit(result, as_json, lambda r: console.print_json(data=r))
 
 
+@bench_app.command("engines")
+@explained
+def bench_engines_command(
+    files: Annotated[int, typer.Option(help="Standing inventory of files.")] = 600,
+    days: Annotated[int, typer.Option(help="Days to simulate, then sync night by night.")] = 30,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Nights run in new engines: a statement cache per engine against one per process."""
+    from casesync.bench_engines import bench_engines
+
+    _check_bench_world(files, days, backend, least_days=1)
+    say = (lambda m: err_console.print(m)) if not as_json else None
+    result = bench_engines(files, days, backend, progress=say)
+    _emit(result, as_json, lambda r: console.print_json(data=r))
+
+
 @bench_app.command("trace")
 @explained
 def bench_trace_command(

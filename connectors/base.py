@@ -45,6 +45,9 @@ class SharedStatementCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
 
 #: The one statement cache of this process (see SharedStatementCache).
 STATEMENT_CACHE = SharedStatementCache()
@@ -55,6 +58,8 @@ class Connector:
 
     #: The database this connector talks to (nova, gcms, ncms, control, ground_truth).
     database: ClassVar[str] = ""
+    #: Engines share STATEMENT_CACHE; off, each keeps its own (`casesync bench engines`' baseline).
+    share_statements: ClassVar[bool] = True
 
     def __init__(self, url: str) -> None:
         self.url = dialect.normalize_url(url)
@@ -72,7 +77,8 @@ class Connector:
                 self.url, pool_pre_ping=True, future=True, **dialect.engine_options(self.url)
             )
             dialect.prepare_engine(engine)
-            engine.update_execution_options(compiled_cache=STATEMENT_CACHE)
+            if self.share_statements:
+                engine.update_execution_options(compiled_cache=STATEMENT_CACHE)
             self._engine = engine
         return self._engine
 

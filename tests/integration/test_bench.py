@@ -144,3 +144,20 @@ def test_bench_catchup_refuses_fewer_than_ten_nights(settings: Settings) -> None
     done = invoke(settings, "bench", "catchup", "--days", "5")
     assert done.exit_code == 2
     assert "--files must be at least 1 and --days at least 10 (got 22000, 5)" in done.output
+
+
+def test_bench_engines_compiles_each_statement_once_with_the_shared_cache(backend: str) -> None:
+    from casesync.bench_engines import bench_engines
+    from connectors.base import Connector
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CASESYNC_BENCH_PG_URL", PG_URL)
+        figures = bench_engines(120, 4, backend)
+    assert Connector.share_statements  # the baseline's setting does not outlive it
+    assert figures["records_extracted"] > 0  # both copies carried the same records
+    compiled = figures["statements_compiled"]
+    # four nights in new engines compile the sync's statements four times with a cache per
+    # engine; with the shared one, once (the first night), so less than half as many
+    assert 0 < compiled["shared"] < compiled["per_engine"] / 2
+    expected = figures["per_engine_seconds"] / figures["shared_seconds"]
+    assert figures["per_engine_vs_shared"] == pytest.approx(expected, abs=0.02)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,10 @@ def test_services_and_their_commands(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert {"postgres", "redis"} <= set(services)
     commands = {name: _command(service) for name, service in services.items()}
-    for wanted in ("api-server", "scheduler", "dag-processor", "triggerer", "celery worker"):
+    for wanted in ("api-server", "scheduler", "dag-processor", "triggerer"):
         assert wanted in commands.values(), wanted
+    # the worker forks every task: it starts with the task modules imported, as in the tests
+    assert commands["airflow-worker"] == "python -m casesync.warm_airflow celery worker"
     for name, service in services.items():
         if name in ("postgres", "redis"):
             continue
@@ -66,3 +70,19 @@ def test_postgres_init_script_creates_the_databases(compose: dict[str, Any]) -> 
     sql = (ROOT / script).read_text()
     created = set(re.findall(r"CREATE DATABASE (\w+)", sql))
     assert created == {*DATABASES, "airflow"}
+
+
+def test_the_worker_command_is_the_one_the_tests_start(compose: dict[str, Any]) -> None:
+    """The compose worker runs the module and Airflow command that casesync's runner starts."""
+    from casesync.airflow_runner import _warm_airflow
+
+    command = compose["services"]["airflow-worker"]["command"]
+    tested = _warm_airflow("celery", "worker")
+    assert command[0] == "python" and command[1:] == tested[1:]
+    done = subprocess.run(
+        [sys.executable, *command[1:], "--help"], capture_output=True, text=True, check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "task modules imported" in done.stderr
+    assert "--concurrency" in done.stdout  # Airflow's own `celery worker` took the arguments

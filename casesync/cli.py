@@ -218,6 +218,12 @@ def _run_table(results: list[Any]) -> None:
         console.print(
             f"batch {result.batch_id}: {result.batch_path}", markup=False, highlight=False
         )
+        queued = result.total("conflicts") + result.edits_queued
+        if queued:
+            console.print(
+                f"{result.interface}: {queued} conflict(s) queued; see `casesync conflicts list`",
+                markup=False, highlight=False,
+            )  # fmt: skip
 
 
 @app.command()

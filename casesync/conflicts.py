@@ -105,7 +105,7 @@ def resolve_conflict(
 
 def _check_value(conflict: dict[str, Any], value: str) -> None:
     """A typed value must fit the target column (else BadInput: a run never fails on it)."""
-    from connectors.conflicts import _typed
+    from connectors.conflicts import typed
     from schemas import metadata_for
     from schemas.two_way import ALL_INTERFACES
 
@@ -115,7 +115,7 @@ def _check_value(conflict: dict[str, Any], value: str) -> None:
     )
     length = getattr(column.type, "length", None)
     try:
-        _typed(column, value)
+        typed(column, value)
     except ValueError:
         raise BadInput(
             f"--keep {value!r} does not fit {conflict['target_table']}.{conflict['field']} "

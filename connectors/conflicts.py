@@ -333,7 +333,8 @@ def kept_value(conflict: Any) -> str | None:
     return conflict.resolved_value
 
 
-def _typed(column: Any, value: str | None) -> Any:
+def typed(column: Any, value: str | None) -> Any:
+    """A value kept as text (`text_of`) in the column's own type."""
     if value is None:
         return None
     if isinstance(column.type, DateTime):
@@ -375,9 +376,9 @@ def apply_resolutions(connectors: Connectors, interface: Interface, run_id: int 
             column = table.c[conflict.field]
             target_conn.execute(
                 update(table)
-                .where(table.c[stream.target_key] == _typed(table.c[stream.target_key],
+                .where(table.c[stream.target_key] == typed(table.c[stream.target_key],
                                                             conflict.record_key))
-                .values({conflict.field: _typed(column, kept_value(conflict))})
+                .values({conflict.field: typed(column, kept_value(conflict))})
             )  # fmt: skip
         with connectors.control.begin() as conn:
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

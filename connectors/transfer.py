@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 
-from connectors import batches, capture, conflicts, contract, dialect, faults, load
+from connectors import batches, capture, conflicts, contract, dialect, edits, faults, load
 from connectors.load import StreamResult
 from schemas.calendar import night_interval
 from schemas.control import Batch, SyncRun, Watermark
@@ -65,6 +65,7 @@ class RunResult:
     reused_batch: bool = False  # no new batch was written: nothing had changed
     batch_ids: list[str] = field(default_factory=list)  # every batch applied, in order
     resolutions_applied: int = 0  # two-way: conflict resolutions written into the target
+    edits_queued: int = 0  # two-way: target edits of records not re-sent, queued (connectors/edits)
 
     def total(self, name: str) -> int:
         return sum(int(getattr(s, name)) for s in self.streams)
@@ -98,6 +99,7 @@ class RunResult:
                 )
             },
             "resolutions_applied": self.resolutions_applied,
+            "edits_queued": self.edits_queued,
             "streams": [s.as_dict() for s in self.streams],
         }
 
@@ -215,6 +217,8 @@ def _run(
             "%s night %s: batch %s applied (%s): %s", interface.name, night, row.batch_id, kind,
             ", ".join(f"{r.name} {r.extracted}/{r.inserted}+{r.updated}" for r in outcome),
         )  # fmt: skip
+    # two-way: the target's edits of records the feed did not re-send (the loads met the rest)
+    found = edits.sweep(connectors, interface, night, run_id) if kind == "run" and two_way else 0
     newest = [row for row in todo if row.night == night]
     last = newest[-1] if newest else todo[-1]
     return RunResult(
@@ -227,6 +231,7 @@ def _run(
         reused_batch=new is None,
         batch_ids=[row.batch_id for row in todo],
         resolutions_applied=resolved,
+        edits_queued=found,
     )
 
 

@@ -255,3 +255,54 @@ def test_a_run_killed_after_its_audit_raises_no_conflict_when_run_again(
     _run(world, 2)
     assert gcms_warrant(world, warrant_no).warrant_type == changed
     assert _queued(world, warrant_no) == []
+
+
+def test_a_gcms_edit_of_a_record_ncms_never_resends_is_queued_by_the_next_run(
+    world: Settings,
+) -> None:
+    """The loads meet an edit only on a record re-sent: the run's sweep finds the others."""
+    _run(world, 0, 1)
+    warrant_no, before = _delivered_warrant(world)
+    clerk = _other_type(before.warrant_type)
+    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    _run(world, 2)  # NCMS changes nothing of this warrant: the feed does not re-send it
+    (conflict,) = _queued(world, warrant_no)
+    assert (conflict["kind"], conflict["field"], conflict["status"]) == (
+        "non_owner_edit", "warrant_type", "open",
+    )  # fmt: skip
+    assert (conflict["owner_system"], conflict["changed_by_system"]) == ("ncms", "gcms")
+    assert (conflict["old_value"], conflict["owner_value"], conflict["target_value"]) == (
+        before.warrant_type, before.warrant_type, clerk,
+    )  # fmt: skip
+    assert conflict["target_written_by"].startswith("gcms:")
+    assert conflict["incoming_batch_id"]  # the batch that delivered NCMS's value
+    assert gcms_warrant(world, warrant_no).warrant_type == clerk  # never overwritten silently
+
+    _run(world, 2, 1, 3)  # reruns and a backfill queue nothing more while it is open
+    assert len(_queued(world, warrant_no)) == 1
+    resolve_conflict(world, conflict["conflict_id"], "owner", note="NCMS holds the warrant")
+    _run(world, 3)
+    assert gcms_warrant(world, warrant_no).warrant_type == before.warrant_type
+    _run(world, 3, 2)
+    assert [c["status"] for c in _queued(world, warrant_no)] == ["applied"]
+
+
+def test_a_kept_gcms_edit_of_a_record_never_resent_is_not_queued_again(world: Settings) -> None:
+    _run(world, 0, 1)
+    warrant_no, before = _delivered_warrant(world)
+    clerk = _other_type(before.warrant_type)
+    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    _run(world, 2)
+    (conflict,) = _queued(world, warrant_no)
+    resolve_conflict(world, conflict["conflict_id"], "target", note="typed from the warrant")
+    _run(world, 3, 2, 3)
+    assert gcms_warrant(world, warrant_no).warrant_type == clerk
+    assert [c["status"] for c in _queued(world, warrant_no)] == ["applied"]
+    # the clerk edits it again: a new edit, a new conflict
+    again = _other_type(before.warrant_type, clerk)
+    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": again})
+    _run(world, 3)
+    queued = _queued(world, warrant_no)
+    assert [(c["status"], c["target_value"]) for c in queued] == [
+        ("applied", clerk), ("open", again),
+    ]  # fmt: skip

@@ -111,6 +111,16 @@ def _other_type(*taken: str) -> str:
     return next(t for t in ("REM", "EXA", "HRG", "MDR") if t not in taken)
 
 
+def _clerk_edits_a_delivered_warrant(world: Settings) -> tuple[str, Any, str]:
+    """Nights 0 and 1 run, then a GCMS clerk changes a delivered warrant's type (NCMS's field):
+    the warrant number, its GCMS row before, the clerk's type."""
+    _run(world, 0, 1)
+    warrant_no, before = _delivered_warrant(world)
+    clerk = _other_type(before.warrant_type)
+    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    return warrant_no, before, clerk
+
+
 def test_a_gcms_edit_met_by_an_ncms_change_the_same_night_is_queued_and_resolved_next_night(
     world: Settings,
 ) -> None:
@@ -178,10 +188,7 @@ def test_a_gcms_edit_met_by_an_ncms_change_the_same_night_is_queued_and_resolved
 def test_a_gcms_edit_is_held_when_ncms_resends_the_record_for_another_field(
     world: Settings,
 ) -> None:
-    _run(world, 0, 1)
-    warrant_no, before = _delivered_warrant(world)
-    clerk = _other_type(before.warrant_type)
-    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    warrant_no, before, clerk = _clerk_edits_a_delivered_warrant(world)
     update_row(
         world, "ncms", ncms.Warrant, warrant_no,
         {"executed_on": _night(2), "updated_at": _typed_in(2)},
@@ -261,10 +268,7 @@ def test_a_gcms_edit_of_a_record_ncms_never_resends_is_queued_by_the_next_run(
     world: Settings,
 ) -> None:
     """The loads meet an edit only on a record re-sent: the run's sweep finds the others."""
-    _run(world, 0, 1)
-    warrant_no, before = _delivered_warrant(world)
-    clerk = _other_type(before.warrant_type)
-    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    warrant_no, before, clerk = _clerk_edits_a_delivered_warrant(world)
     _run(world, 2)  # NCMS changes nothing of this warrant: the feed does not re-send it
     (conflict,) = _queued(world, warrant_no)
     assert (conflict["kind"], conflict["field"], conflict["status"]) == (
@@ -288,10 +292,7 @@ def test_a_gcms_edit_of_a_record_ncms_never_resends_is_queued_by_the_next_run(
 
 
 def test_a_kept_gcms_edit_of_a_record_never_resent_is_not_queued_again(world: Settings) -> None:
-    _run(world, 0, 1)
-    warrant_no, before = _delivered_warrant(world)
-    clerk = _other_type(before.warrant_type)
-    update_row(world, "gcms", gcms.Warrant, warrant_no, {"warrant_type": clerk})
+    warrant_no, before, clerk = _clerk_edits_a_delivered_warrant(world)
     _run(world, 2)
     (conflict,) = _queued(world, warrant_no)
     resolve_conflict(world, conflict["conflict_id"], "target", note="typed from the warrant")

@@ -1,8 +1,8 @@
 """`casesync bench engines`: nights run in new engines, with and without one statement cache.
 
 A process often opens new engines for statements it has run before: each
-night of `casesync nightly` or `compare-modes`, a validation after a sync,
-every world of the test suite. SQLAlchemy keeps compiled statements per
+night of `compare-modes`, a validation after a sync, every world of the test
+suite. SQLAlchemy keeps compiled statements per
 engine, so each new engine compiles them all again; casesync's engines share
 one cache per process (connectors/base.py). The benchmark seeds a small
 world, copies it twice, and runs every night of each copy in new engines:
@@ -65,7 +65,7 @@ def _copy_world(seeded: Settings, copy: Settings) -> None:
 
 
 def _nights(settings: Settings, nights: list[dt.date]) -> tuple[float, int]:
-    """Every night in new engines (run_night's own): (seconds, records extracted)."""
+    """Every night in new engines (run_night's own, as compare-modes runs them)."""
     from casesync.sync import run_night
 
     started = time.perf_counter()

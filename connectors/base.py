@@ -21,11 +21,12 @@ class SharedStatementCache:
 
     SQLAlchemy keys a compiled statement by the engine's own dialect object, so
     each new engine compiles every statement again. A process opens many
-    engines for the same statements (one set per night of a catch-up, after a
-    fork, per world in the tests), and compiling was a sixth of a tiny night's
-    run. Here a dialect is keyed by what the compiled SQL depends on (its class,
-    the server's version, the parameter style): engines of one configuration
-    share their compiled statements.
+    engines for the same statements (each night of `compare-modes`, a
+    validation after a sync, a run after a fork, every world of the tests), and
+    compiling was a sixth of the tests' schedules on SQLite. Here a dialect is
+    keyed by what the compiled SQL depends on (its class, the server's version,
+    the parameter style): engines of one configuration share their compiled
+    statements.
     """
 
     def __init__(self, size: int = 3000) -> None:

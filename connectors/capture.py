@@ -77,6 +77,11 @@ class Window:
         return not any(mark.start == self.start for mark in self.marks)
 
 
+def utc_now() -> dt.datetime:
+    """Wall-clock time for the control database's bookkeeping (naive UTC; never for data)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 def marks(conn: Connection, reader: str) -> list[Mark]:
     """Every capture mark of a reader, by interval start."""
     rows = conn.execute(

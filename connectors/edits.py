@@ -16,7 +16,6 @@ kept). The sweep's mark (`control.capture_mark`, reader
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections import defaultdict
@@ -29,6 +28,8 @@ from schemas import metadata_for
 from schemas.control import Conflict
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from sqlalchemy.engine import Connection
 
     from connectors import Connectors
@@ -72,7 +73,7 @@ def sweep(connectors: Connectors, interface: Interface, night: dt.date, run_id: 
         with connectors.control.begin() as conn:
             for batch_id, held in sorted(by_batch.items()):
                 queued += conflicts.queue(conn, interface, stream, night, batch_id, run_id, held)
-            capture.save_marks(conn, reader, read, None, _now())
+            capture.save_marks(conn, reader, read, None, capture.utc_now())
     log.info(
         "%s night %s: %d target rows changed since the last sweep, %d edits of source-owned "
         "fields queued (%.2f s)",
@@ -118,7 +119,3 @@ def _open_fields(conn: Connection, interface: Interface, stream: Stream) -> set[
             )
         ).tuples()
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

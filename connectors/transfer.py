@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select, update
 
 from connectors import batches, capture, conflicts, contract, dialect, edits, faults, load
+from connectors.capture import utc_now as _now
 from connectors.load import StreamResult
 from schemas.calendar import night_interval
 from schemas.control import Batch, SyncRun, Watermark
@@ -363,11 +364,6 @@ def _extract(
             own = contract.empty(stream)
         tables[stream.name] = capture.combine(own, late)
     return tables
-
-
-def _now() -> dt.datetime:
-    """Wall-clock time for the control database's bookkeeping (never for data)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _start_run(connectors: Connectors, interface: Interface, night: dt.date, kind: str) -> int:

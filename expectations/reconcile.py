@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from connectors import arrow_io, capture, dialect
+from connectors.capture import utc_now as _now
 from schemas import control, gcms, metadata_for, ncms, nova
 from schemas.interfaces import INTERFACES, newest
 
@@ -213,10 +214,6 @@ def refresh(connectors: Connectors) -> tuple[dict[str, int], dict[str, str]]:
                 arrow_io.upsert_arrow(conn, target, table, list(source.keys))
             capture.save_marks(conn, reader, read, None, _now())
     return counts, errors
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _problem(exc: BaseException) -> str:

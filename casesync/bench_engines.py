@@ -2,9 +2,9 @@
 
 A process often opens new engines for statements it has run before: each
 night of `compare-modes`, a validation after a sync, every world of the test
-suite. SQLAlchemy keeps compiled statements per
-engine, so each new engine compiles them all again; casesync's engines share
-one cache per process (connectors/base.py). The benchmark seeds a small
+suite. SQLAlchemy keeps compiled statements per engine, so each new engine
+compiles them all again; casesync's engines share one cache per process
+(connectors/base.py). The benchmark seeds a small
 world, copies it twice, and runs every night of each copy in new engines:
 the baseline with a cache per engine (SQLAlchemy's default), then with the
 shared one, in the same process. A warm-up copy runs the first night before
@@ -23,8 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import CacheStats
 
 from casesync.bench import machine_reference, scratch_settings
-from casesync.settings import DATABASES
-from connectors import dialect
+from casesync.database import copy_databases
 from connectors.base import STATEMENT_CACHE, Connector
 
 if TYPE_CHECKING:
@@ -55,13 +54,6 @@ class _Compiles:
     ) -> None:
         if context is not None and getattr(context, "cache_hit", None) is CacheStats.CACHE_MISS:
             self.count += 1
-
-
-def _copy_world(seeded: Settings, copy: Settings) -> None:
-    for name in DATABASES:
-        dialect.copy_database(
-            dialect.normalize_url(seeded.url(name)), dialect.normalize_url(copy.url(name))
-        )
 
 
 def _nights(settings: Settings, nights: list[dt.date]) -> tuple[float, int]:
@@ -101,7 +93,7 @@ def bench_engines(
         )
         seed_world(seeded, options)
         for copy in (warm, alone, shared):
-            _copy_world(seeded, copy)
+            copy_databases(seeded, copy)
         say(f"seeded {files:,} files and {days} days, copied three times")
         event.listen(Engine, "after_cursor_execute", compiles)
         stack.callback(event.remove, Engine, "after_cursor_execute", compiles)

@@ -124,6 +124,14 @@ def init_all(settings: Settings, *, create_databases: bool = True) -> list[InitR
         connectors.dispose()
 
 
+def copy_databases(source: Settings, target: Settings) -> None:
+    """Make the five databases of `target` copies of `source`'s (benchmarks and tests)."""
+    for name in DATABASES:
+        dialect.copy_database(
+            dialect.normalize_url(source.url(name)), dialect.normalize_url(target.url(name))
+        )
+
+
 #: Databases this process found at the newest revision (by URL): checked once, not per night.
 _CURRENT: set[str] = set()
 

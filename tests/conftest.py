@@ -328,13 +328,11 @@ def copy_world(settings: Settings, home: Path, backend: str) -> Settings:
     """A copy of a world's five databases and its simulator state, under `home`."""
     import shutil
 
+    from casesync.database import copy_databases
     from casesync.seeding import state_path
 
     copy = new_settings(home, backend, quarantine_threshold=settings.quarantine_threshold)
-    for name in DATABASES:
-        dialect.copy_database(
-            dialect.normalize_url(settings.url(name)), dialect.normalize_url(copy.url(name))
-        )
+    copy_databases(settings, copy)
     state = state_path(settings)
     if state.exists():
         state_path(copy).parent.mkdir(parents=True, exist_ok=True)

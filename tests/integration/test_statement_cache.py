@@ -12,7 +12,7 @@ from sqlalchemy.engine.interfaces import CacheStats
 
 from casesync.database import init_all
 from connectors import Connectors
-from connectors.base import STATEMENT_CACHE
+from connectors.base import SharedStatementCache
 from schemas import nova
 
 if TYPE_CHECKING:
@@ -68,6 +68,10 @@ def test_a_statement_compiled_for_one_backend_is_never_served_to_the_other() -> 
     lite, pg = sqlite.dialect(), postgresql.dialect()
     for dialect in (lite, pg):
         dialect.server_version_info = (3, 40, 0)
-    STATEMENT_CACHE[(lite, key.key, (), False, False)] = "compiled for SQLite"
-    assert STATEMENT_CACHE.get((pg, key.key, (), False, False)) is None
-    assert STATEMENT_CACHE.get((sqlite.dialect(), key.key, (), False, False)) is None  # no version
+    cache = SharedStatementCache()  # not the process's: nothing here may reach a real engine
+    cache[(lite, key.key, (), False, False)] = "compiled for SQLite"
+    assert cache.get((sqlite.dialect(), key.key, (), False, False)) is None  # no version
+    other = sqlite.dialect()
+    other.server_version_info = (3, 40, 0)
+    assert cache.get((other, key.key, (), False, False)) == "compiled for SQLite"  # same setup
+    assert cache.get((pg, key.key, (), False, False)) is None

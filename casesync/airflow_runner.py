@@ -265,11 +265,14 @@ class RunningAirflow:
             "reprocess_behavior": reprocess,
         }
         created: Any = None
+        before = self._backfill_ids(dag_id)
         for attempt in range(10):
             try:
                 created = self.post("/api/v2/backfills", body)
                 break
             except CasesyncError as exc:
+                if "HTTP 409" in str(exc):
+                    self._cancel_orphans(dag_id, before, progress)
                 # On SQLite the API server refuses while the scheduler holds the database
                 # (Airflow 3.3 answers 500 "Database error" and hides the cause; its
                 # transaction rolled back, so nothing was created); a backfill that just
@@ -347,6 +350,31 @@ class RunningAirflow:
         except CasesyncError as exc:
             if "HTTP 409" not in str(exc):  # already closed by the scheduler
                 raise
+
+    def _newest_backfills(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's newest backfills (an orphan of this call is always among them)."""
+        answer = self.get(f"/api/v2/backfills?dag_id={dag_id}&order_by=-id&limit=100")
+        return list(answer.get("backfills", []))
+
+    def _backfill_ids(self, dag_id: str) -> set[int]:
+        return {int(b["id"]) for b in self._newest_backfills(dag_id)}
+
+    def _cancel_orphans(
+        self, dag_id: str, before: set[int], progress: Callable[[str], None] | None
+    ) -> None:
+        """Close the backfills an attempt of this call left open.
+
+        Airflow commits a new backfill before it creates its runs; when the runs
+        hit a locked SQLite database its clean-up is best effort, and a backfill
+        it leaves open refuses every later one (HTTP 409) until it is closed.
+        No backfill was open when this call began (`_wait_backfills_done`).
+        """
+        for backfill in self._newest_backfills(dag_id):
+            if int(backfill["id"]) in before or backfill.get("completed_at"):
+                continue
+            if progress is not None:
+                progress(f"closing backfill {backfill['id']}, left open by a failed attempt")
+            self._close(backfill)
 
     def _wait_backfills_done(self, dag_id: str, deadline: float) -> None:
         """Wait until the scheduler closed earlier backfills of the DAG (it checks each 30 s)."""
